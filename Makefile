@@ -1,0 +1,73 @@
+# The assistance-ledger portal. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium gettext
+DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: help system-deps venv migrate run test test-postgres lint bench clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
+
+system-deps: ## Install the Debian packages the portal needs (as root), or print the apt line
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else \
+	    echo "Missing Debian packages. Run as root:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(VENV)/.installed: requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	@touch $@
+
+venv: $(VENV)/.installed ## Create .venv and install the locked Python dependencies
+
+migrate: system-deps venv ## Apply database migrations (SQLite under var/ unless DATABASE_URL is set)
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+run: migrate ## Set up and serve the portal with demo data on http://127.0.0.1:$(PORT)/
+	@if [ "$$($(PY) manage.py shell -c 'from django.contrib.auth import get_user_model as g; print(g().objects.exists())')" != "True" ]; then \
+	  $(PY) manage.py seed_demo; \
+	fi
+	@echo ""
+	@echo "门户首页   http://127.0.0.1:$(PORT)/"
+	@echo "工作台     http://127.0.0.1:$(PORT)/admin/   （用户名 + 密码 demo-pass-2026 + 动态口令）"
+	@echo "演示账号   city dongcheng street worker auditor editor security charity"
+	@echo "动态口令   把密钥 JBSWY3DPEHPK3PXP 加入手机验证器（基于时间，6 位，30 秒），或运行："
+	@echo "           $(PY) manage.py totp_code   （打印当前的演示动态口令）"
+	@echo ""
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: system-deps venv ## Run the whole suite on SQLite, browser tests included
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+test-postgres: system-deps venv ## Run the whole suite on PostgreSQL (fresh database per run)
+	DATABASE_URL=$(DATABASE_URL_PG) TEST_DATABASE_NAME=test_ledger_$$(date +%s)_$$$$ \
+	  $(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: venv ## ruff lint and format check, and no missing migrations
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+bench: migrate ## Run the benchmarks; prints a table and writes var/bench/results.json
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.bench.run
+
+clean: ## Remove the virtualenv and local data (var/)
+	rm -rf $(VENV) var

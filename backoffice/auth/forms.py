@@ -1,0 +1,54 @@
+"""The one-step back-office login form: username, password and one-time code (SECURITY A1)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms.auth import LoginForm
+
+from ..services.auth import LoginRefused, login_verify
+
+
+class OTPLoginForm(LoginForm):
+    otp_token = forms.CharField(
+        label=_("动态口令"),
+        max_length=16,
+        required=True,
+        help_text=_("手机验证器显示的 6 位数字；手机不在身边时可输入一次性恢复码。"),
+        error_messages={"required": _("请输入动态口令。")},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "placeholder": _("6 位数字"),
+            }
+        ),
+    )
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = _("用户名")
+        self.fields["username"].error_messages["required"] = _("请输入用户名。")
+        self.fields["password"].label = _("密码")
+        self.fields["password"].error_messages["required"] = _("请输入密码。")
+        self.fields.pop("remember", None)  # SECURITY A5: no long-lived sessions
+
+    def clean(self):
+        data = self.cleaned_data
+        if self.errors or not all(data.get(k) for k in ("username", "password", "otp_token")):
+            return data
+        try:
+            user, device = login_verify(
+                request=self.request,
+                username=data["username"],
+                password=data["password"],
+                token=data["otp_token"],
+            )
+        except LoginRefused as refused:
+            raise forms.ValidationError(refused.message, code="invalid_login") from None
+        self.confirm_login_allowed(user)
+        user.otp_device = device  # django-otp marks the session verified at login
+        self.user_cache = user
+        return data
+
+    def confirm_login_allowed(self, user):
+        if not user.is_active:
+            raise forms.ValidationError(_("该账号已停用。"), code="inactive")

@@ -1,0 +1,85 @@
+"""Demo accounts (DESIGN.md): never in production, refused unless DEMO_DATA_ALLOWED."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ..enums import Role
+from ..models import Agency, Area
+from .staff import staff_assign
+
+DEMO_PASSWORD = "demo-pass-2026"
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+DEMO_AGENCY = "东城区阳光社会工作服务中心（演示）"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    full_name: str
+    role: Role
+    area_code: str | None
+    description: str
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("city", "市局演示", Role.CITY_BUREAU, "110000000000", "市民政局，全市"),
+    DemoAccount("dongcheng", "东城区演示", Role.DISTRICT_BUREAU, "110101000000", "东城区民政局"),
+    DemoAccount(
+        "street", "东华门演示", Role.STREET_STATION, "110101001000", "东华门街道社会救助服务站"
+    ),
+    DemoAccount(
+        "worker", "社工演示", Role.AGENCY_WORKER, None, "演示社工机构的社工，只看分派的家庭"
+    ),
+    DemoAccount("auditor", "审计演示", Role.AUDITOR, None, "只看审计日志"),
+    DemoAccount("editor", "编辑演示", Role.CMS_EDITOR, None, "只管理网站页面"),
+    DemoAccount(
+        "security", "安全管理演示", Role.SECURITY_ADMIN, None, "签发动态口令设备、解除锁定"
+    ),
+    DemoAccount("charity", "慈善组织演示", Role.CHARITY, None, "慈善组织，不能进入工作台"),
+]
+
+
+def demo_totp_key_hex() -> str:
+    return base64.b32decode(DEMO_TOTP_SECRET).hex()
+
+
+def require_demo_allowed() -> None:
+    if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+        raise ImproperlyConfigured("seed_demo 只能在开发或测试环境运行，生产环境禁止生成演示数据。")
+
+
+@transaction.atomic
+def demo_accounts_create() -> list[DemoAccount]:
+    """Create (or reset) every demo account with the shared password and TOTP secret."""
+    require_demo_allowed()
+    User = get_user_model()
+    agency, _ = Agency.objects.get_or_create(
+        name=DEMO_AGENCY, defaults={"district": Area.objects.get(code="110101000000")}
+    )
+    for account in DEMO_ACCOUNTS:
+        user, _ = User.objects.get_or_create(username=account.username)
+        user.first_name = account.full_name
+        user.email = f"{account.username}@demo.invalid"
+        user.is_staff = False
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        area = Area.objects.get(code=account.area_code) if account.area_code else None
+        staff_assign(
+            user=user,
+            role=account.role,
+            area=area,
+            agency=agency if account.role == Role.AGENCY_WORKER else None,
+        )
+        TOTPDevice.objects.filter(user=user).delete()
+        TOTPDevice.objects.create(
+            user=user, name="演示验证器", key=demo_totp_key_hex(), confirmed=True
+        )
+    return DEMO_ACCOUNTS

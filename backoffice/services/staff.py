@@ -1,0 +1,96 @@
+"""Roles as groups bound to a jurisdiction (issue 2, item 7)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ..enums import AreaLevel, Role
+from ..models import Agency, Area, StaffProfile
+
+ADMIN_ACCESS = "wagtailadmin.access_admin"
+LEDGER_READ = ["backoffice.view_area"]
+
+# What each role's group may do in the admin. Ledger rows are further cut by the scope.
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.CITY_BUREAU: [ADMIN_ACCESS, *LEDGER_READ],
+    Role.DISTRICT_BUREAU: [ADMIN_ACCESS, *LEDGER_READ],
+    Role.STREET_STATION: [ADMIN_ACCESS, *LEDGER_READ],
+    Role.AGENCY_WORKER: [ADMIN_ACCESS, *LEDGER_READ],
+    # SECURITY B5: the auditor reads the audit log and nothing else.
+    Role.AUDITOR: [ADMIN_ACCESS, "backoffice.view_auditevent"],
+    Role.SECURITY_ADMIN: [ADMIN_ACCESS, "backoffice.issue_otp_device"],
+    Role.CMS_EDITOR: [
+        ADMIN_ACCESS,
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+    ],
+    Role.CHARITY: [],  # charities never enter the admin
+}
+EDITOR_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page"]
+# Jurisdiction level each role must be bound to (None: no area).
+ROLE_AREA_LEVEL: dict[Role, tuple[str, ...] | None] = {
+    Role.CITY_BUREAU: (AreaLevel.CITY,),
+    Role.DISTRICT_BUREAU: (AreaLevel.DISTRICT,),
+    Role.STREET_STATION: (AreaLevel.STREET, AreaLevel.COMMUNITY),
+}
+
+
+def _permission(label: str) -> Permission:
+    app_label, codename = label.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def roles_sync_groups() -> dict[Role, Group]:
+    """Create or refresh one group per role with exactly its permissions (idempotent)."""
+    from wagtail.models import GroupCollectionPermission, GroupPagePermission, Page
+
+    groups = {}
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=str(role.label))
+        group.permissions.set([_permission(p) for p in ROLE_PERMISSIONS[role]])
+        groups[role] = group
+    editors = groups[Role.CMS_EDITOR]
+    root = Page.get_first_root_node()
+    if root is not None:
+        for codename in EDITOR_PAGE_PERMISSIONS:
+            GroupPagePermission.objects.get_or_create(
+                group=editors, page=root, permission=_permission(f"wagtailcore.{codename}")
+            )
+    from wagtail.models import Collection
+
+    collection = Collection.get_first_root_node()
+    if collection is not None:
+        for label in ROLE_PERMISSIONS[Role.CMS_EDITOR][1:]:
+            GroupCollectionPermission.objects.get_or_create(
+                group=editors, collection=collection, permission=_permission(label)
+            )
+    return groups
+
+
+@transaction.atomic
+def staff_assign(
+    *, user, role: Role, area: Area | None = None, agency: Agency | None = None
+) -> StaffProfile:
+    """Give `user` exactly one role group and bind it to its jurisdiction."""
+    role = Role(role)
+    levels = ROLE_AREA_LEVEL.get(role)
+    if levels and (area is None or area.level not in levels):
+        raise ValidationError(_("该角色必须绑定到相应层级的行政区划。"))
+    if role == Role.AGENCY_WORKER and agency is None:
+        raise ValidationError(_("社工必须属于一个社工机构。"))
+    groups = roles_sync_groups()
+    role_groups = [g.pk for g in groups.values()]
+    user.groups.remove(*role_groups)
+    user.groups.add(groups[role])
+    profile, _created = StaffProfile.objects.update_or_create(
+        user=user, defaults={"role": role, "area": area, "agency": agency}
+    )
+    user.__dict__.pop("staff_profile", None)
+    return profile

@@ -1,0 +1,66 @@
+"""`make bench`: run every benchmark, print a table, write var/bench/results.json.
+
+Later issues add their benchmarks to BENCHMARKS (ledger list and search at 1M persons, intake
+throughput, PDF rendering...). Each creates its own data in a throwaway test database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from tests.bench import foundation  # noqa: E402
+
+BENCHMARKS = [foundation.run]
+OUT = Path(settings.BASE_DIR) / "var" / "bench" / "results.json"
+
+
+def main() -> int:
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    results = []
+    try:
+        for bench in BENCHMARKS:
+            results.extend(bench())
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    print(f"{'benchmark':<48} {'n':>5} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8}  target")
+    for r in results:
+        mark = "" if r.ok is None else (" OK" if r.ok else " MISSED")
+        print(
+            f"{r.name:<48} {r.n:>5} {r.p50_ms:>9.2f} {r.p95_ms:>9.2f} "
+            f"{r.queries if r.queries is not None else '-':>8}  {r.target}{mark}"
+        )
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(
+        json.dumps(
+            {
+                "generated_at": datetime.now(UTC).isoformat(),
+                "database": connection.vendor,
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "results": [r.as_dict() for r in results],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+    print(f"\nwritten to {OUT.relative_to(settings.BASE_DIR)}")
+    return 0 if all(r.ok is not False for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Personas and helpers shared by the suite.
+
+Personas (DESIGN.md demo accounts): city (all of Beijing), dongcheng (东城区), street (东华门街道),
+worker (agency), auditor, editor, security, charity. All share the demo password and TOTP secret.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from django.db import connection
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from backoffice.models import Area
+from backoffice.services.areas import areas_load
+from backoffice.services.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_accounts_create
+
+PASSWORD = DEMO_PASSWORD
+
+
+def totp_now(secret_b32: str = DEMO_TOTP_SECRET) -> str:
+    """The code an authenticator app would show right now."""
+    padded = secret_b32 + "=" * (-len(secret_b32) % 8)
+    return str(TOTP(base64.b32decode(padded)).token()).zfill(6)
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def areas(db):
+    """The real divisions; reloaded when a transactional test has flushed them."""
+    if not Area.objects.exists():
+        areas_load(Area)
+    return Area.objects
+
+
+@pytest.fixture
+def demo_users(areas, django_user_model):
+    demo_accounts_create()
+    return {u.username: u for u in django_user_model.objects.all()}
+
+
+def verified_login(client, user):
+    """A session as after a full password + TOTP login (for tests that are not about login)."""
+    client.force_login(user)
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def login_as(client, demo_users):
+    def _login(username: str):
+        return verified_login(client, demo_users[username])
+
+    return _login
