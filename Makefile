@@ -43,7 +43,7 @@ migrate: system-deps venv ## Apply database migrations (SQLite under var/ unless
 
 run: migrate ## Set up and serve the portal with demo data on http://127.0.0.1:$(PORT)/
 	@if [ "$$($(PY) manage.py shell -c 'from django.contrib.auth import get_user_model as g; print(g().objects.exists())')" != "True" ]; then \
-	  $(PY) manage.py seed_demo; \
+	  $(PY) manage.py seed_demo --households 300; \
 	fi
 	@echo ""
 	@echo "门户首页   http://127.0.0.1:$(PORT)/"

@@ -58,3 +58,147 @@ class AuditOutcome(models.TextChoices):
     SUCCESS = "success", _("成功")
     FAILURE = "failure", _("失败")
     DENIED = "denied", _("拒绝")
+
+
+class HouseholdStatus(models.TextChoices):
+    ACTIVE = "active", _("在册")
+    EXITED = "exited", _("已退出")
+
+
+class EntryRoute(models.TextChoices):
+    """How a household came into the ledger (F1-F3)."""
+
+    REPORT = "report", _("群众反映")  # F1
+    APPROVAL = "approval", _("救助审批")  # F2
+    SURVEY = "survey", _("摸排调查")  # F3
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", _("户主")
+    SPOUSE = "spouse", _("配偶")
+    CHILD = "child", _("子女")
+    PARENT = "parent", _("父母")
+    GRANDPARENT = "grandparent", _("祖父母/外祖父母")
+    GRANDCHILD = "grandchild", _("孙子女/外孙子女")
+    SIBLING = "sibling", _("兄弟姐妹")
+    OTHER = "other", _("其他")
+
+
+class Sex(models.TextChoices):
+    MALE = "male", _("男")
+    FEMALE = "female", _("女")
+
+
+class Category(models.TextChoices):
+    """S1-S6: who goes into the ledger."""
+
+    S1 = "S1", _("社会救助对象")
+    S2 = "S2", _("困境老年人")
+    S3 = "S3", _("困境儿童")
+    S4 = "S4", _("生活困难的重度残疾人")
+    S5 = "S5", _("大病或重大变故致困")
+    S6 = "S6", _("其他需要救助帮扶的困难群众")
+
+
+class Subtype(models.TextChoices):
+    DIBAO_URBAN = "dibao_urban", _("城市低保")  # S1
+    DIBAO_RURAL = "dibao_rural", _("农村低保")  # S1
+    LOW_INCOME = "low_income", _("低收入")  # S1
+    EXTREME_POVERTY = "extreme_poverty", _("特困供养")  # S1
+    DISABLED_ELDER = "disabled_elder", _("失能")  # S2
+    DEMENTIA = "dementia", _("失智")  # S2
+    LOST_ONLY_CHILD = "lost_only_child", _("失独")  # S2
+    ADVANCED_AGE = "advanced_age", _("高龄")  # S2
+    LIVING_ALONE = "living_alone", _("独居")  # S2
+    CHILD_IN_DIFFICULTY = "child_in_difficulty", _("困境儿童")  # S3
+    LEFT_BEHIND = "left_behind", _("留守儿童")  # S3
+    EMERGENCY_SHELTER = "emergency_shelter", _("需紧急庇护的未成年人")  # S3
+    SEVERE_DISABILITY = "severe_disability", _("重度残疾")  # S4
+    SERIOUS_ILLNESS = "serious_illness", _("罹患大病")  # S5
+    MAJOR_MISFORTUNE = "major_misfortune", _("遭遇重大变故")  # S5
+    OTHER = "other", _("其他困难")  # S6
+
+
+SUBTYPES_BY_CATEGORY: dict[str, tuple[str, ...]] = {
+    Category.S1: (
+        Subtype.DIBAO_URBAN,
+        Subtype.DIBAO_RURAL,
+        Subtype.LOW_INCOME,
+        Subtype.EXTREME_POVERTY,
+    ),
+    Category.S2: (
+        Subtype.DISABLED_ELDER,
+        Subtype.DEMENTIA,
+        Subtype.LOST_ONLY_CHILD,
+        Subtype.ADVANCED_AGE,
+        Subtype.LIVING_ALONE,
+    ),
+    Category.S3: (Subtype.CHILD_IN_DIFFICULTY, Subtype.LEFT_BEHIND, Subtype.EMERGENCY_SHELTER),
+    Category.S4: (Subtype.SEVERE_DISABILITY,),
+    Category.S5: (Subtype.SERIOUS_ILLNESS, Subtype.MAJOR_MISFORTUNE),
+    Category.S6: (Subtype.OTHER,),
+}
+
+
+class Education(models.TextChoices):
+    """GB/T 4658-2006 education levels (codes kept as values)."""
+
+    NONE = "90", _("其他（含未上学）")
+    PRESCHOOL = "80", _("学龄前")
+    PRIMARY = "60", _("小学")
+    JUNIOR = "40", _("初中")
+    SENIOR = "30", _("高中/中专/技校")
+    COLLEGE = "20", _("大学专科")
+    BACHELOR = "10", _("大学本科及以上")
+
+
+class Employment(models.TextChoices):
+    EMPLOYED = "employed", _("就业")
+    FLEXIBLE = "flexible", _("灵活就业")
+    UNEMPLOYED = "unemployed", _("失业")
+    UNABLE = "unable", _("无劳动能力")
+    RETIRED = "retired", _("退休")
+    STUDENT = "student", _("在校学生")
+    PRESCHOOL = "preschool", _("学龄前")
+
+
+class Health(models.TextChoices):
+    HEALTHY = "healthy", _("健康")
+    CHRONIC = "chronic", _("慢性病")
+    SERIOUS = "serious", _("大病")
+    DISABLED = "disabled", _("残疾")
+    BEDRIDDEN = "bedridden", _("失能卧床")
+
+
+class BenefitType(models.TextChoices):
+    DIBAO = "dibao", _("最低生活保障金")
+    LOW_INCOME = "low_income", _("低收入救助")
+    EXTREME_POVERTY = "extreme_poverty", _("特困供养金")
+    TEMPORARY = "temporary", _("临时救助")
+    DISABILITY_LIVING = "disability_living", _("困难残疾人生活补贴")
+    DISABILITY_CARE = "disability_care", _("重度残疾人护理补贴")
+    ELDER_ALLOWANCE = "elder_allowance", _("高龄津贴")
+    ELDER_CARE = "elder_care", _("失能老年人护理补贴")
+    CHILD_LIVING = "child_living", _("困境儿童基本生活费")
+    MEDICAL = "medical", _("医疗救助")
+    OTHER = "other", _("其他")
+
+
+class NeedType(models.TextChoices):
+    LIVING = "living", _("基本生活")
+    MEDICAL = "medical", _("医疗")
+    CARE = "care", _("照料护理")
+    EDUCATION = "education", _("教育")
+    HOUSING = "housing", _("住房")
+    EMPLOYMENT = "employment", _("就业")
+    PSYCHOLOGICAL = "psychological", _("心理疏导")
+    REHABILITATION = "rehabilitation", _("康复")
+    LEGAL = "legal", _("法律援助")
+    OTHER = "other", _("其他")
+
+
+class NeedStatus(models.TextChoices):
+    OPEN = "open", _("待解决")
+    IN_PROGRESS = "in_progress", _("帮扶中")
+    MET = "met", _("已解决")
+    CLOSED = "closed", _("已关闭")

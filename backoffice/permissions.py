@@ -24,3 +24,8 @@ def user_can_read_audit(user) -> bool:
 
 def user_can_issue_devices(user) -> bool:
     return user.has_perm("backoffice.issue_otp_device")
+
+
+def user_can_open_child_record(user) -> bool:
+    """SECURITY B4: records of children under 14 need their own permission."""
+    return user.has_perm("backoffice.view_child_record")

@@ -6,11 +6,12 @@ from wagtail.admin.menu import MenuItem
 from . import admin_urls
 from .permissions import user_can_issue_devices
 from .viewsets import area_viewset, audit_viewset
+from .viewsets_ledger import household_viewset, person_viewset
 
 
 @hooks.register("register_admin_viewset")
 def register_viewsets():
-    return [area_viewset, audit_viewset]
+    return [household_viewset, person_viewset, area_viewset, audit_viewset]
 
 
 @hooks.register("register_admin_urls")

@@ -41,7 +41,7 @@ def test_the_scope_follows_role_and_jurisdiction(demo_users, username, level, co
 def test_a_district_officer_sees_only_that_districts_areas(demo_users):
     visible = scope_queryset(demo_users["dongcheng"], Area.objects.all())
     assert visible.filter(code="110101001001").exists()  # 东城区 community
-    assert not visible.filter(code="110105001001").exists()  # 朝阳区 community
+    assert not visible.filter(code="110105001024").exists()  # 朝阳区 community
     assert set(visible.values_list("district_id", flat=True)) == {"110101000000"}
 
 

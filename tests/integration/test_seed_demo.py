@@ -34,3 +34,26 @@ def test_production_settings_never_allow_demo_data(monkeypatch):
     importlib.reload(production)
     assert production.DEMO_DATA_ALLOWED is False
     assert production.DEBUG is False
+
+
+def test_seed_demo_builds_deterministic_households_with_valid_ids(db):
+    from backoffice import identity
+    from backoffice.models import Household, Person
+
+    call_command("seed_demo", households=30, seed=7)
+    first = list(Person.objects.order_by("id").values_list("name", "birth_date"))
+    assert Household.objects.count() == 30
+    assert Household.objects.filter(street_id="110101001000").exists()  # the demo station
+    for person in Person.objects.all():
+        number = identity.decrypt_value(person.id_number_encrypted)
+        assert identity.normalize_id_number(number) == number
+        assert identity.birth_date_from_id(number) == person.birth_date
+    Person.objects.all().delete()
+    from backoffice.models import HouseholdAssignment, Need
+
+    Need.objects.all().delete()
+    HouseholdAssignment.objects.all().delete()
+    Household.objects.all().delete()
+    call_command("seed_demo", households=30, seed=7)
+    again = list(Person.objects.order_by("id").values_list("name", "birth_date"))
+    assert again == first

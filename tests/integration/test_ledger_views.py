@@ -1,0 +1,192 @@
+"""Issue 3 (first part): scoped ledger listings, masked identifiers, search, audited views.
+
+Personas: dongcheng (东城区), street (东华门街道), worker (assigned households only),
+city (everything), auditor/editor (no ledger). Bystander: a 朝阳区 household.
+"""
+
+import datetime as dt
+import re
+
+import pytest
+
+from backoffice import identity
+from backoffice.enums import AuditAction, Category, EntryRoute, Relation, Subtype
+from backoffice.models import Agency, Area, AuditEvent, HouseholdAssignment, PersonCategory
+from backoffice.services.ledger import household_create, person_create
+
+ZHANG_ID = identity.make_id_number(
+    area_code="110101", birth=dt.date(1950, 3, 8), sequence=12, female=False
+)
+CHILD_ID = identity.make_id_number(
+    area_code="110101", birth=dt.date(2020, 5, 1), sequence=21, female=True
+)
+FULL_ID = re.compile(r"\d{17}[\dX]")
+
+
+@pytest.fixture
+def ledger(demo_users):
+    donghuamen = Area.objects.get(code="110101001001")
+    chaoyang = Area.objects.get(code="110105001024")
+    dongcheng_other_street = Area.objects.get(code="110101002001")
+    home = household_create(
+        community=donghuamen, address="东华门大街1号", entry_route=EntryRoute.REPORT
+    )
+    zhang = person_create(
+        household=home, name="张三", relation=Relation.HEAD, id_number=ZHANG_ID, phone="13812345678"
+    )
+    PersonCategory.objects.create(person=zhang, category=Category.S2, subtype=Subtype.LIVING_ALONE)
+    child = person_create(
+        household=home, name="张小", relation=Relation.GRANDCHILD, id_number=CHILD_ID
+    )
+    assigned = household_create(
+        community=donghuamen, address="东华门大街2号", entry_route=EntryRoute.SURVEY
+    )
+    person_create(
+        household=assigned,
+        name="李四",
+        relation=Relation.HEAD,
+        birth_date=dt.date(1960, 1, 1),
+        sex="female",
+    )
+    HouseholdAssignment.objects.create(
+        household=assigned, worker=demo_users["worker"], agency=Agency.objects.first()
+    )
+    other_street = household_create(
+        community=dongcheng_other_street, address="景山1号", entry_route=EntryRoute.APPROVAL
+    )
+    far = household_create(
+        community=chaoyang, address="朝阳门外1号", entry_route=EntryRoute.APPROVAL
+    )
+    wang = person_create(
+        household=far,
+        name="王五",
+        relation=Relation.HEAD,
+        birth_date=dt.date(1970, 1, 1),
+        sex="male",
+    )
+    return {
+        "home": home,
+        "zhang": zhang,
+        "child": child,
+        "assigned": assigned,
+        "other_street": other_street,
+        "far": far,
+        "wang": wang,
+    }
+
+
+# (persona, households they must see, households that must answer 404)
+SCOPES = [
+    ("city", ["home", "assigned", "other_street", "far"], []),
+    ("dongcheng", ["home", "assigned", "other_street"], ["far"]),
+    ("street", ["home", "assigned"], ["other_street", "far"]),
+    ("worker", ["assigned"], ["home", "other_street", "far"]),
+]
+
+
+@pytest.mark.parametrize("username, visible, hidden", SCOPES)
+def test_each_role_sees_its_jurisdiction_and_404_outside(
+    login_as, ledger, username, visible, hidden
+):
+    client = login_as(username)
+    listing = client.get("/admin/households/").content.decode()
+    for key in visible:
+        assert ledger[key].file_number in listing
+        assert client.get(f"/admin/households/inspect/{ledger[key].pk}/").status_code == 200
+    for key in hidden:
+        assert ledger[key].file_number not in listing
+        assert client.get(f"/admin/households/inspect/{ledger[key].pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("username", ["dongcheng", "street", "worker"])
+def test_a_person_outside_scope_answers_404(login_as, ledger, username):
+    client = login_as(username)
+    assert client.get(f"/admin/persons/inspect/{ledger['wang'].pk}/").status_code == 404
+    assert "王五" not in client.get("/admin/persons/").content.decode()
+
+
+@pytest.mark.parametrize("username", ["auditor", "editor"])
+def test_roles_without_ledger_work_cannot_open_the_ledger(login_as, ledger, username):
+    client = login_as(username)
+    for url in (
+        "/admin/households/",
+        f"/admin/households/inspect/{ledger['home'].pk}/",
+        "/admin/persons/",
+        f"/admin/persons/inspect/{ledger['zhang'].pk}/",
+    ):
+        assert client.get(url).status_code in (302, 403, 404)
+
+
+def test_no_full_id_number_appears_in_list_or_detail_html(login_as, ledger):
+    client = login_as("city")
+    pages = [
+        client.get(u).content.decode()
+        for u in (
+            "/admin/persons/",
+            f"/admin/persons/inspect/{ledger['zhang'].pk}/",
+            f"/admin/households/inspect/{ledger['home'].pk}/",
+            "/admin/households/",
+        )
+    ]
+    for html in pages:
+        assert ZHANG_ID not in html and "13812345678" not in html
+        assert not FULL_ID.search(html)
+    assert identity.mask_id_number(ZHANG_ID) in pages[0]
+    assert "138****5678" in pages[0]
+
+
+def test_identifiers_are_encrypted_at_rest(ledger):
+    zhang = ledger["zhang"]
+    zhang.refresh_from_db()
+    assert ZHANG_ID not in zhang.id_number_encrypted
+    assert identity.decrypt_value(zhang.id_number_encrypted) == ZHANG_ID
+    assert zhang.birth_date == dt.date(1950, 3, 8) and zhang.sex == "male"
+
+
+@pytest.mark.parametrize("query", ["zs", "张三", ZHANG_ID, "138 1234 5678"])
+def test_search_finds_a_person_by_initials_name_full_id_or_phone(login_as, ledger, query):
+    client = login_as("city")
+    html = client.get("/admin/persons/", {"q": query}).content.decode()
+    assert "张三" in html
+    assert "王五" not in html
+
+
+def test_search_never_reaches_outside_the_scope(login_as, ledger):
+    client = login_as("street")
+    html = client.get("/admin/persons/", {"q": "ww"}).content.decode()
+    assert "王五" not in html
+
+
+def test_opening_a_person_is_audited_without_the_id_number(login_as, ledger):
+    client = login_as("street")
+    client.get(f"/admin/persons/inspect/{ledger['zhang'].pk}/")
+    event = AuditEvent.objects.get(action=AuditAction.VIEW, object_type="backoffice.person")
+    assert event.actor_username == "street" and event.object_id == str(ledger["zhang"].pk)
+    assert ZHANG_ID not in event.object_label
+
+
+def test_a_child_under_14_needs_the_separate_permission(login_as, ledger, demo_users):
+    worker = login_as("worker")
+    HouseholdAssignment.objects.create(
+        household=ledger["home"], worker=demo_users["worker"], agency=Agency.objects.first()
+    )
+    assert worker.get(f"/admin/persons/inspect/{ledger['zhang'].pk}/").status_code == 200
+    denied = worker.get(f"/admin/persons/inspect/{ledger['child'].pk}/")
+    assert denied.status_code in (302, 403)
+    assert "张小" not in denied.content.decode()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.DENIED, object_id=str(ledger["child"].pk)
+    ).exists()
+
+
+def test_a_station_with_the_permission_opens_the_childs_record(login_as, ledger):
+    client = login_as("street")
+    assert client.get(f"/admin/persons/inspect/{ledger['child'].pk}/").status_code == 200
+
+
+def test_the_household_file_shows_missing_ledger_items(login_as, ledger):
+    client = login_as("street")
+    html = client.get(f"/admin/households/inspect/{ledger['home'].pk}/").content.decode()
+    assert "一户一档" in html
+    assert "张三：照料人" in html and "张三：监护人" in html
+    assert "台账完整度" in html
