@@ -98,3 +98,11 @@ def test_a_crash_shows_a_generic_page_without_traceback_or_sql(client, db):
     assert response.status_code == 500
     assert "系统暂时无法处理您的请求" in html
     assert "SELECT" not in html and "Traceback" not in html
+
+
+def test_the_back_office_speaks_chinese_whatever_the_browser_asks(login_as):
+    client = login_as("city")
+    html = client.get("/admin/areas/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in html
+    assert "搜索" in html
+    assert "Search…" not in html
