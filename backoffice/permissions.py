@@ -29,3 +29,8 @@ def user_can_issue_devices(user) -> bool:
 def user_can_open_child_record(user) -> bool:
     """SECURITY B4: records of children under 14 need their own permission."""
     return user.has_perm("backoffice.view_child_record")
+
+
+def user_can_reveal_identifiers(user) -> bool:
+    """SECURITY B3: seeing a full ID or phone number is a permission of its own."""
+    return user.has_perm("backoffice.reveal_identifiers")

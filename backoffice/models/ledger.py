@@ -139,7 +139,10 @@ class Person(models.Model):
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
         ordering = ["household_id", "id"]
-        permissions = [("view_child_record", _("查看未满 14 周岁儿童的档案"))]
+        permissions = [
+            ("view_child_record", _("查看未满 14 周岁儿童的档案")),
+            ("reveal_identifiers", _("查看完整身份证号和电话")),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -187,3 +187,18 @@ def person_search(queryset: QuerySet, query: str) -> QuerySet:
     if query.isascii() and query.isalpha():
         return queryset.filter(name_initials__startswith=query.lower())
     return queryset.filter(Q(name__startswith=query) | Q(name__contains=query))
+
+
+def person_reveal(*, request, person: Person, field: str, reason: str) -> str:
+    """The decrypted identifier, recorded with the reason (SECURITY B3, C1)."""
+    from ..enums import AuditAction
+    from .audit import audit_record
+
+    encrypted = {"id_number": person.id_number_encrypted, "phone": person.phone_encrypted}[field]
+    audit_record(
+        action=AuditAction.REVEAL,
+        request=request,
+        obj=person,
+        detail={"field": field, "reason": reason},
+    )
+    return identity.decrypt_value(encrypted) if encrypted else ""

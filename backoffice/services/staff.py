@@ -13,12 +13,13 @@ from ..models import Agency, Area, StaffProfile
 ADMIN_ACCESS = "wagtailadmin.access_admin"
 LEDGER_READ = ["backoffice.view_area", "backoffice.view_household", "backoffice.view_person"]
 CHILD_RECORDS = "backoffice.view_child_record"  # SECURITY B4
+REVEAL = "backoffice.reveal_identifiers"  # SECURITY B3: only the station that serves people
 
 # What each role's group may do in the admin. Ledger rows are further cut by the scope.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.CITY_BUREAU: [ADMIN_ACCESS, *LEDGER_READ, CHILD_RECORDS],
     Role.DISTRICT_BUREAU: [ADMIN_ACCESS, *LEDGER_READ, CHILD_RECORDS],
-    Role.STREET_STATION: [ADMIN_ACCESS, *LEDGER_READ, CHILD_RECORDS],
+    Role.STREET_STATION: [ADMIN_ACCESS, *LEDGER_READ, CHILD_RECORDS, REVEAL],
     Role.AGENCY_WORKER: [ADMIN_ACCESS, *LEDGER_READ],
     # SECURITY B5: the auditor reads the audit log and nothing else.
     Role.AUDITOR: [ADMIN_ACCESS, "backoffice.view_auditevent"],

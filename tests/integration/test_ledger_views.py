@@ -190,3 +190,55 @@ def test_the_household_file_shows_missing_ledger_items(login_as, ledger):
     assert "一户一档" in html
     assert "张三：照料人" in html and "张三：监护人" in html
     assert "台账完整度" in html
+
+
+def test_revealing_an_id_without_a_reason_is_refused(login_as, ledger):
+    client = login_as("street")
+    response = client.post(
+        f"/admin/persons/{ledger['zhang'].pk}/reveal/", {"field": "id_number", "reason": ""}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "请填写查看完整信息的工作原因" in html
+    assert ZHANG_ID not in html
+    assert not AuditEvent.objects.filter(action=AuditAction.REVEAL).exists()
+
+
+def test_revealing_with_a_reason_shows_the_number_and_audits_it(login_as, ledger):
+    client = login_as("street")
+    response = client.post(
+        f"/admin/persons/{ledger['zhang'].pk}/reveal/",
+        {"field": "id_number", "reason": "办理医疗救助核对身份"},
+    )
+    assert ZHANG_ID in response.content.decode()
+    event = AuditEvent.objects.get(action=AuditAction.REVEAL)
+    assert event.actor_username == "street"
+    assert event.detail == {"field": "id_number", "reason": "办理医疗救助核对身份"}
+    assert ZHANG_ID not in str(event.detail) + event.object_label
+
+
+def test_revealing_needs_the_permission(login_as, ledger):
+    client = login_as("dongcheng")  # a district officer reads masked data only
+    response = client.post(
+        f"/admin/persons/{ledger['zhang'].pk}/reveal/",
+        {"field": "id_number", "reason": "核对身份信息"},
+    )
+    assert response.status_code in (302, 403)
+    assert ZHANG_ID not in response.content.decode()
+
+
+def test_revealing_outside_the_scope_answers_404(login_as, ledger):
+    client = login_as("street")
+    response = client.post(
+        f"/admin/persons/{ledger['wang'].pk}/reveal/",
+        {"field": "id_number", "reason": "核对身份信息"},
+    )
+    assert response.status_code == 404
+
+
+def test_the_household_file_links_to_reveal_only_for_those_allowed(login_as, ledger, client):
+    url = f"/admin/households/inspect/{ledger['home'].pk}/"
+    reveal = f"/admin/persons/{ledger['zhang'].pk}/reveal/"
+    assert reveal in login_as("street").get(url).content.decode()
+    client.logout()
+    assert reveal not in login_as("dongcheng").get(url).content.decode()
