@@ -36,7 +36,7 @@ from ..models import (
     PersonCategory,
 )
 from .demo import require_demo_allowed
-from .ledger import household_refresh_completeness
+from .ledger import household_refresh_completeness, person_identifiers
 
 SURNAMES = (
     "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
@@ -186,12 +186,7 @@ def demo_households_create(
                 name_initials=identity.pinyin_initials(name),
                 sex=identity.sex_from_id(id_number),
                 birth_date=birth,
-                id_number_encrypted=identity.encrypt_value(id_number),
-                id_number_index=identity.blind_index(id_number, kind="id"),
-                id_number_masked=identity.mask_id_number(id_number),
-                phone_encrypted=identity.encrypt_value(phone),
-                phone_index=identity.blind_index(phone, kind="phone"),
-                phone_masked=identity.mask_phone(phone),
+                **person_identifiers(id_number=id_number, phone=phone),
                 education=rng.choice(list(Education.values)) if rng.random() < 0.9 else "",
                 employment=rng.choice(list(Employment.values)) if rng.random() < 0.9 else "",
                 health=rng.choice(list(Health.values)),
