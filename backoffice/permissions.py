@@ -2,25 +2,6 @@
 
 from __future__ import annotations
 
-from .enums import ADMIN_ROLES, LEDGER_ROLES, Role
-
-
-def user_role(user) -> Role | None:
-    profile = getattr(user, "staff_profile", None)
-    return Role(profile.role) if profile is not None else None
-
-
-def user_can_enter_admin(user) -> bool:
-    return user.is_superuser or user_role(user) in ADMIN_ROLES
-
-
-def user_can_work_ledger(user) -> bool:
-    return user_role(user) in LEDGER_ROLES
-
-
-def user_can_read_audit(user) -> bool:
-    return user.has_perm("backoffice.view_auditevent")
-
 
 def user_can_issue_devices(user) -> bool:
     return user.has_perm("backoffice.issue_otp_device")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -262,7 +262,3 @@ def throttle_unlock(*, request, admin, username: str) -> None:
         username=username,
         detail={"reason": "administrator", "username": username},
     )
-
-
-def get_user_by_username(username: str):
-    return get_user_model().objects.filter(username=username).first()

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from .. import identity
 from ..enums import Category, HouseholdStatus
@@ -148,11 +148,11 @@ def person_create(
     **fields,
 ) -> Person:
     """A member; birth date and sex come from the ID number when there is one."""
-    ids = person_identifiers(id_number=id_number, phone=phone)
     if id_number:
-        normalized = identity.normalize_id_number(id_number)
-        birth_date = identity.birth_date_from_id(normalized)
-        sex = identity.sex_from_id(normalized)
+        id_number = identity.normalize_id_number(id_number)
+        birth_date = identity.birth_date_from_id(id_number)
+        sex = identity.sex_from_id(id_number)
+    ids = person_identifiers(id_number=id_number, phone=phone)
     return Person.objects.create(
         household=household,
         name=name.strip(),
@@ -186,7 +186,7 @@ def person_search(queryset: QuerySet, query: str) -> QuerySet:
             return queryset.none()
     if query.isascii() and query.isalpha():
         return queryset.filter(name_initials__startswith=query.lower())
-    return queryset.filter(Q(name__startswith=query) | Q(name__contains=query))
+    return queryset.filter(name__contains=query)
 
 
 def person_reveal(*, request, person: Person, field: str, reason: str) -> str:
