@@ -202,3 +202,36 @@ class NeedStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("帮扶中")
     MET = "met", _("已解决")
     CLOSED = "closed", _("已关闭")
+
+
+class DisabilityType(models.TextChoices):
+    """GB/T 26341-2010: the seven disability categories (L4)."""
+
+    VISION = "vision", _("视力残疾")
+    HEARING = "hearing", _("听力残疾")
+    SPEECH = "speech", _("言语残疾")
+    PHYSICAL = "physical", _("肢体残疾")
+    INTELLECTUAL = "intellectual", _("智力残疾")
+    MENTAL = "mental", _("精神残疾")
+    MULTIPLE = "multiple", _("多重残疾")
+
+
+class DisabilityGrade(models.TextChoices):
+    """GB/T 26341-2010 grades; grades 1 and 2 are "severe" (S4)."""
+
+    GRADE_1 = "1", _("一级")
+    GRADE_2 = "2", _("二级")
+    GRADE_3 = "3", _("三级")
+    GRADE_4 = "4", _("四级")
+
+
+class TimelineKind(models.TextChoices):
+    """What the household timeline records (L7: the one file). Later work adds visits, cases..."""
+
+    FILE_CREATED = "file_created", _("建档")
+    FILE_UPDATED = "file_updated", _("修改档案")
+    MEMBER_ADDED = "member_added", _("新增成员")
+    MEMBER_UPDATED = "member_updated", _("修改成员信息")
+    CATEGORY = "category", _("救助类别")
+    BENEFIT = "benefit", _("享受保障")
+    NEED = "need", _("帮扶需求")

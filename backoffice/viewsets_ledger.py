@@ -8,20 +8,29 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic import IndexView, InspectView
-from wagtail.permissions import register_permission_policy
+from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView, InspectView
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
 
 from .enums import AuditAction, AuditOutcome, Category, HouseholdStatus
-from .models import Area, Household, Person
+from .forms import BenefitForm, HouseholdForm, NeedForm, PersonCategoryForm, PersonForm
+from .models import Area, Benefit, Household, Need, Person, PersonCategory
 from .permissions import user_can_open_child_record
 from .scope import scope_queryset
 from .services.audit import audit_record
-from .services.ledger import household_missing_items, person_search
-from .viewsets import ReadOnlyModelViewSet, ReadOnlyPermissionPolicy
+from .services.ledger import household_create, household_missing_items, person_create, person_search
+from .services.ledger_edits import (
+    StaleEditError,
+    household_update,
+    ledger_record_delete,
+    ledger_record_save,
+    person_update,
+)
 
 CHILD_AGE = 14
 
@@ -38,6 +47,53 @@ class ScopedInspectMixin:
             return get_object_or_404(visible, pk=int(self.pk))
         except (TypeError, ValueError):
             raise Http404 from None
+
+
+class ScopedObjectMixin:
+    """Edit and delete views find their object through the scope: outside it is 404 (B1)."""
+
+    def get_queryset(self):
+        return scope_queryset(self.request.user, self.model._default_manager.all())
+
+
+def refuse_child_record(request, person: Person) -> None:
+    """B4: a child under 14 needs its own permission; the refusal is audited."""
+    if person.age_on(timezone.localdate()) >= CHILD_AGE or user_can_open_child_record(request.user):
+        return
+    audit_record(
+        action=AuditAction.DENIED,
+        request=request,
+        obj=person,
+        outcome=AuditOutcome.DENIED,
+        detail={"reason": "child_under_14"},
+    )
+    raise PermissionDenied
+
+
+class ReturnToHouseholdMixin:
+    """After a change the user goes back to the one file (L7) it belongs to."""
+
+    def household_of(self, obj) -> Household:
+        if isinstance(obj, Household):
+            return obj
+        if isinstance(obj, Person | Need):
+            return obj.household
+        return obj.person.household
+
+    def get_success_url(self):
+        return reverse("households:inspect", args=[self.household_of(self.object).pk])
+
+
+class VersionedEditMixin:
+    """G3: a stale save is refused with a clear message and the typed values kept on screen."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except StaleEditError as exc:
+            form.add_error(None, exc.message)
+            self.produced_error_message = exc.message
+            return self.form_invalid(form)
 
 
 class HouseholdFilterSet(WagtailFilterSet):
@@ -66,30 +122,98 @@ class HouseholdIndexView(ScopedIndexMixin, IndexView):
 
 class HouseholdInspectView(ScopedInspectMixin, InspectView):
     template_name = "backoffice/ledger/household_inspect.html"
+    timeline_length = 50
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         household = self.object
         missing, score = household_missing_items(household)
+        user = self.request.user
         context.update(
             household=household,
             members=household.members.prefetch_related("categories", "benefits"),
             needs=household.needs.select_related("person"),
+            events=household.events.all()[: self.timeline_length],
             missing=missing,
             score=score,
+            can_change=user.has_perm("backoffice.change_household"),
+            can_add_person=user.has_perm("backoffice.add_person"),
+            can_edit_records=user.has_perm("backoffice.change_personcategory"),
         )
         audit_record(action=AuditAction.VIEW, request=self.request, obj=household)
         return context
 
 
-class HouseholdViewSet(ReadOnlyModelViewSet):
+class HouseholdCreateView(CreateView):
+    def save_instance(self):
+        data = self.form.cleaned_data
+        return household_create(
+            community=data["community"],
+            address=data["address"],
+            entry_route=data["entry_route"],
+            entered_on=data["entered_on"],
+            learned_on=data.get("learned_on"),
+            request=self.request,
+        )
+
+    def get_success_url(self):
+        return reverse("households:inspect", args=[self.object.pk])
+
+
+class HouseholdEditView(VersionedEditMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
+    def save_instance(self):
+        form = self.form
+        return household_update(
+            household=self.object,
+            changes=form.model_changes(),
+            expected_version=form.expected_version,
+            request=self.request,
+        )
+
+
+class LedgerViewSet(ModelViewSet):
+    """A ledger model in the admin: only the views listed in `views` exist (no copy, history)."""
+
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    views = ("index", "add", "edit", "inspect")
+    form_class = None
+
+    def get_form_class(self, for_update=False):
+        return self.form_class
+
+    def get_common_view_kwargs(self, **kwargs):
+        view_kwargs = super().get_common_view_kwargs(**kwargs)
+        for name in ("history", "usage", "add", "edit", "delete"):
+            if name not in self.views:
+                view_kwargs[f"{name}_url_name"] = None
+        return view_kwargs
+
+    def get_urlpatterns(self):
+        conv = self.pk_path_converter
+        routes = {
+            "index": [
+                path("", self.index_view, name="index"),
+                path("results/", self.index_results_view, name="index_results"),
+            ],
+            "add": [path("new/", self.add_view, name="add")],
+            "edit": [path(f"edit/<{conv}:pk>/", self.edit_view, name="edit")],
+            "delete": [path(f"delete/<{conv}:pk>/", self.delete_view, name="delete")],
+            "inspect": [path(f"inspect/<{conv}:pk>/", self.inspect_view, name="inspect")],
+        }
+        return [route for view in self.views for route in routes[view]]
+
+
+class HouseholdViewSet(LedgerViewSet):
     model = Household
     icon = "home"
     menu_label = _("家庭档案")
     menu_order = 100
-    add_to_admin_menu = True
     index_view_class = HouseholdIndexView
     inspect_view_class = HouseholdInspectView
+    add_view_class = HouseholdCreateView
+    edit_view_class = HouseholdEditView
+    form_class = HouseholdForm
     list_display = [
         "file_number",
         Column("community", label=_("社区（村）")),
@@ -128,17 +252,7 @@ class PersonIndexView(ScopedIndexMixin, IndexView):
 class PersonInspectView(ScopedInspectMixin, InspectView):
     def get_object(self, queryset=None):
         person = super().get_object(queryset)
-        if person.age_on(timezone.localdate()) < CHILD_AGE and not user_can_open_child_record(
-            self.request.user
-        ):
-            audit_record(
-                action=AuditAction.DENIED,
-                request=self.request,
-                obj=person,
-                outcome=AuditOutcome.DENIED,
-                detail={"reason": "child_under_14"},
-            )
-            raise PermissionDenied
+        refuse_child_record(self.request, person)
         return person
 
     def get_context_data(self, **kwargs):
@@ -147,14 +261,55 @@ class PersonInspectView(ScopedInspectMixin, InspectView):
         return context
 
 
-class PersonViewSet(ReadOnlyModelViewSet):
+class PersonCreateView(ReturnToHouseholdMixin, CreateView):
+    def get_initial(self):
+        return {"household": self.request.GET.get("household")}
+
+    def save_instance(self):
+        data = self.form.cleaned_data
+        return person_create(
+            household=data["household"],
+            name=data["name"],
+            relation=data["relation"],
+            id_number=data["id_number"],
+            phone=data["phone"],
+            sex=data.get("sex") or "",
+            birth_date=data.get("birth_date"),
+            education=data.get("education") or "",
+            employment=data.get("employment") or "",
+            health=data.get("health") or "",
+            request=self.request,
+        )
+
+
+class PersonEditView(VersionedEditMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
+    def get_object(self, queryset=None):
+        person = super().get_object(queryset)
+        refuse_child_record(self.request, person)
+        return person
+
+    def save_instance(self):
+        form = self.form
+        return person_update(
+            person=self.object,
+            changes=form.model_changes(),
+            expected_version=form.expected_version,
+            id_number=form.cleaned_data["id_number"],
+            phone=form.cleaned_data["phone"],
+            request=self.request,
+        )
+
+
+class PersonViewSet(LedgerViewSet):
     model = Person
     icon = "user"
     menu_label = _("家庭成员")
     menu_order = 110
-    add_to_admin_menu = True
     index_view_class = PersonIndexView
     inspect_view_class = PersonInspectView
+    add_view_class = PersonCreateView
+    edit_view_class = PersonEditView
+    form_class = PersonForm
     list_display = [
         "name",
         "sex",
@@ -182,7 +337,114 @@ class PersonViewSet(ReadOnlyModelViewSet):
     ordering = ["household_id", "id"]
 
 
-register_permission_policy(Household, ReadOnlyPermissionPolicy(Household))
-register_permission_policy(Person, ReadOnlyPermissionPolicy(Person))
-household_viewset = HouseholdViewSet("households")
-person_viewset = PersonViewSet("persons")
+class RecordCreateView(ReturnToHouseholdMixin, CreateView):
+    """Adds a category, benefit or need to a file; `?person=` or `?household=` says which."""
+
+    def get_initial(self):
+        return {key: self.request.GET.get(key) for key in ("person", "household")}
+
+    def save_instance(self):
+        ledger_record_save(
+            record=self.form.instance,
+            changed_fields=self.form.record_changes(),
+            request=self.request,
+        )
+        return self.form.instance
+
+
+class RecordEditView(ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
+    def save_instance(self):
+        ledger_record_save(
+            record=self.form.instance,
+            changed_fields=self.form.record_changes(),
+            request=self.request,
+        )
+        return self.form.instance
+
+
+class RecordDeleteView(ScopedObjectMixin, ReturnToHouseholdMixin, DeleteView):
+    def get_success_url(self):
+        return reverse("households:inspect", args=[self.household_of(self.object).pk])
+
+    def delete_action(self):
+        ledger_record_delete(record=self.object, request=self.request)
+
+
+class RecordViewSet(LedgerViewSet):
+    """Categories, benefits and needs: records of their own, edited from the household file."""
+
+    views = ("index", "add", "edit", "delete")
+    add_view_class = RecordCreateView
+    edit_view_class = RecordEditView
+    delete_view_class = RecordDeleteView
+    inspect_view_enabled = False
+    list_per_page = 50
+    search_backend_name = None
+
+
+class ScopedRecordIndexView(ScopedIndexMixin, IndexView):
+    related = ("person__household__community",)
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related(*self.related)
+
+
+class PersonCategoryViewSet(RecordViewSet):
+    model = PersonCategory
+    icon = "tag"
+    menu_label = _("救助类别")
+    form_class = PersonCategoryForm
+    index_view_class = ScopedRecordIndexView
+    list_display = [Column("person", label=_("成员")), "category", "subtype", "since"]
+    list_filter = ["category", "subtype"]
+    ordering = ["-id"]
+
+
+class BenefitViewSet(RecordViewSet):
+    model = Benefit
+    icon = "tick-inverse"
+    menu_label = _("享受保障")
+    form_class = BenefitForm
+    index_view_class = ScopedRecordIndexView
+    list_display = [Column("person", label=_("成员")), "benefit_type", "monthly_amount", "since"]
+    list_filter = ["benefit_type"]
+    ordering = ["-id"]
+
+
+class NeedIndexView(ScopedRecordIndexView):
+    related = ("household__community", "person")
+
+
+class NeedViewSet(RecordViewSet):
+    model = Need
+    icon = "help"
+    menu_label = _("帮扶需求")
+    form_class = NeedForm
+    index_view_class = NeedIndexView
+    list_display = [
+        "need_type",
+        Column("household", label=_("家庭档案")),
+        "status",
+        "recorded_on",
+        "description",
+    ]
+    list_filter = ["need_type", "status"]
+    ordering = ["-recorded_on", "-id"]
+
+
+class LedgerViewSetGroup(ViewSetGroup):
+    """救助帮扶台账: one menu for the file and its records."""
+
+    menu_label = _("救助帮扶台账")
+    menu_icon = "folder-open-inverse"
+    menu_order = 100
+    items = (
+        HouseholdViewSet("households"),
+        PersonViewSet("persons"),
+        PersonCategoryViewSet("person-categories"),
+        BenefitViewSet("benefits"),
+        NeedViewSet("needs"),
+    )
+
+
+ledger_viewset_group = LedgerViewSetGroup()

@@ -6,12 +6,12 @@ from wagtail.admin.menu import MenuItem
 from . import admin_urls
 from .permissions import user_can_issue_devices
 from .viewsets import area_viewset, audit_viewset
-from .viewsets_ledger import household_viewset, person_viewset
+from .viewsets_ledger import ledger_viewset_group
 
 
 @hooks.register("register_admin_viewset")
 def register_viewsets():
-    return [household_viewset, person_viewset, area_viewset, audit_viewset]
+    return [ledger_viewset_group, area_viewset, audit_viewset]
 
 
 @hooks.register("register_admin_urls")

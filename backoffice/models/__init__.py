@@ -1,7 +1,15 @@
 from .areas import Area
 from .audit import AuditEvent
 from .auth import EnrolmentLink, LoginThrottle, RecoveryCode, RecoveryCodeDevice
-from .ledger import Benefit, Household, HouseholdAssignment, Need, Person, PersonCategory
+from .ledger import (
+    Benefit,
+    Household,
+    HouseholdAssignment,
+    HouseholdEvent,
+    Need,
+    Person,
+    PersonCategory,
+)
 from .staff import Agency, StaffProfile
 
 __all__ = [
@@ -11,6 +19,7 @@ __all__ = [
     "Benefit",
     "Household",
     "HouseholdAssignment",
+    "HouseholdEvent",
     "Need",
     "Person",
     "PersonCategory",

@@ -20,6 +20,7 @@ from ..enums import (
     Relation,
     Sex,
     Subtype,
+    TimelineKind,
 )
 
 HOUSEHOLD_SCOPE = {
@@ -30,8 +31,9 @@ HOUSEHOLD_SCOPE = {
 }
 
 
-def _through_household(scope: dict[str, str]) -> dict[str, str]:
-    return {level: f"household__{column}" for level, column in scope.items()}
+def _through(prefix: str, scope: dict[str, str]) -> dict[str, str]:
+    """The scope columns of a row that belongs to a household through `prefix`."""
+    return {level: f"{prefix}__{column}" for level, column in scope.items()}
 
 
 class Household(models.Model):
@@ -133,7 +135,7 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    scope_fields = _through_household(HOUSEHOLD_SCOPE)
+    scope_fields = _through("household", HOUSEHOLD_SCOPE)
 
     class Meta:
         verbose_name = _("家庭成员")
@@ -165,6 +167,8 @@ class PersonCategory(models.Model):
     since = models.DateField(_("认定日期"), null=True, blank=True)
     details = models.JSONField(_("台账标准事项"), default=dict, blank=True)
 
+    scope_fields = _through("person__household", HOUSEHOLD_SCOPE)
+
     class Meta:
         verbose_name = _("救助类别")
         verbose_name_plural = _("救助类别")
@@ -185,6 +189,8 @@ class Benefit(models.Model):
         _("月金额（元）"), max_digits=9, decimal_places=2, null=True, blank=True
     )
     since = models.DateField(_("起始日期"), null=True, blank=True)
+
+    scope_fields = _through("person__household", HOUSEHOLD_SCOPE)
 
     class Meta:
         verbose_name = _("享受保障")
@@ -208,9 +214,33 @@ class Need(models.Model):
     )
     recorded_on = models.DateField(_("登记日期"), default=timezone.localdate)
 
+    scope_fields = _through("household", HOUSEHOLD_SCOPE)
+
     class Meta:
         verbose_name = _("帮扶需求")
         verbose_name_plural = _("帮扶需求")
 
     def __str__(self) -> str:
         return self.get_need_type_display()
+
+
+class HouseholdEvent(models.Model):
+    """One line of the household timeline: what happened to the file, when and by whom (L7)."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    kind = models.CharField(_("事项"), max_length=24, choices=TimelineKind.choices)
+    summary = models.CharField(_("摘要"), max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(_("经办人"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("档案时间线")
+        verbose_name_plural = _("档案时间线")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["household", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.summary}"

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import QuerySet
 
 from .. import identity
-from ..enums import Category, HouseholdStatus
+from ..enums import AuditAction, Category, HouseholdStatus, TimelineKind
 from ..models import Area, Household, Person
+from .audit import audit_record
+from .timeline import timeline_add
 
 # L1-L5: what the file must hold for a member of each category. "benefits" and "needs" are
 # records of their own; the other items are person fields or keys of PersonCategory.details.
@@ -53,30 +56,62 @@ class MissingItem:
         return f"{self.person_name}：{ITEM_LABELS[self.item]}"
 
 
-def household_missing_items(household: Household) -> tuple[list[MissingItem], int]:
-    """The required items still missing for the members' categories, and the score (0-100)."""
-    members = list(household.members.prefetch_related("categories", "benefits"))
-    has_needs = household.needs.exists()
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the L1-L5 completeness rule looks at for one member: plain data, no queries."""
+
+    name: str
+    employment: str
+    education: str
+    health: str
+    categories: Sequence[tuple[str, Mapping]]  # (category, PersonCategory.details)
+    has_benefits: bool
+
+
+def ledger_missing_items(
+    *, members: Sequence[MemberFacts], has_needs: bool
+) -> tuple[list[MissingItem], int]:
+    """THE completeness rule (L1-L5): the required items still missing, and the score (0-100).
+
+    Pure, so that one household read from the database (`household_missing_items`) and rows
+    built in memory (bulk demo data) are judged by the same code.
+    """
     missing: list[MissingItem] = []
     required = 0
     for person in members:
-        for cat in person.categories.all():
-            for item in LEDGER_STANDARDS[cat.category]:
+        for category, details in person.categories:
+            for item in LEDGER_STANDARDS[category]:
                 required += 1
                 if item == "members":
                     ok = len(members) >= 1
                 elif item == "benefits":
-                    ok = bool(person.benefits.all()) or cat.details.get("benefits") == "none"
+                    ok = person.has_benefits or details.get("benefits") == "none"
                 elif item == "needs":
                     ok = has_needs
                 elif item in PERSON_FIELDS:
                     ok = bool(getattr(person, item))
                 else:
-                    ok = bool(str(cat.details.get(item, "")).strip())
+                    ok = bool(str(details.get(item, "")).strip())
                 if not ok:
-                    missing.append(MissingItem(person.name, cat.category, item))
+                    missing.append(MissingItem(person.name, category, item))
     score = 100 if required == 0 else round(100 * (required - len(missing)) / required)
     return missing, score
+
+
+def household_missing_items(household: Household) -> tuple[list[MissingItem], int]:
+    """The required items still missing for the members' categories, and the score (0-100)."""
+    members = [
+        MemberFacts(
+            name=person.name,
+            employment=person.employment,
+            education=person.education,
+            health=person.health,
+            categories=[(cat.category, cat.details) for cat in person.categories.all()],
+            has_benefits=bool(person.benefits.all()),
+        )
+        for person in household.members.prefetch_related("categories", "benefits")
+    ]
+    return ledger_missing_items(members=members, has_needs=household.needs.exists())
 
 
 def household_refresh_completeness(household: Household) -> int:
@@ -120,19 +155,35 @@ def next_file_number(community: Area, year: int) -> str:
 
 @transaction.atomic
 def household_create(
-    *, community: Area, address: str, entry_route: str, entered_on: dt.date | None = None
+    *,
+    community: Area,
+    address: str,
+    entry_route: str,
+    entered_on: dt.date | None = None,
+    learned_on: dt.date | None = None,
+    request=None,
 ) -> Household:
+    """Open a file (L7) in `community`, audited (C1) and first on its timeline."""
     entered_on = entered_on or dt.date.today()
-    return Household.objects.create(
+    household = Household.objects.create(
         file_number=next_file_number(community, entered_on.year),
         district_id=community.district_id,
         street_id=community.street_id,
         community=community,
-        address=address,
+        address=address.strip(),
         entry_route=entry_route,
         entered_on=entered_on,
+        learned_on=learned_on,
         status=HouseholdStatus.ACTIVE,
     )
+    audit_record(action=AuditAction.CREATE, request=request, obj=household)
+    timeline_add(
+        household=household,
+        kind=TimelineKind.FILE_CREATED,
+        summary=f"建档（{household.get_entry_route_display()}）",
+        user=getattr(request, "user", None),
+    )
+    return household
 
 
 @transaction.atomic
@@ -145,15 +196,16 @@ def person_create(
     phone: str = "",
     sex: str = "",
     birth_date: dt.date | None = None,
+    request=None,
     **fields,
 ) -> Person:
-    """A member; birth date and sex come from the ID number when there is one."""
+    """A member; birth date and sex come from the ID number when there is one. Audited (C1)."""
     if id_number:
         id_number = identity.normalize_id_number(id_number)
         birth_date = identity.birth_date_from_id(id_number)
         sex = identity.sex_from_id(id_number)
     ids = person_identifiers(id_number=id_number, phone=phone)
-    return Person.objects.create(
+    person = Person.objects.create(
         household=household,
         name=name.strip(),
         relation=relation,
@@ -163,6 +215,15 @@ def person_create(
         **ids,
         **fields,
     )
+    household_refresh_completeness(household)
+    audit_record(action=AuditAction.CREATE, request=request, obj=person)
+    timeline_add(
+        household=household,
+        kind=TimelineKind.MEMBER_ADDED,
+        summary=f"新增成员 {person.name}（{person.get_relation_display()}）",
+        user=getattr(request, "user", None),
+    )
+    return person
 
 
 def person_search(queryset: QuerySet, query: str) -> QuerySet:
@@ -191,9 +252,6 @@ def person_search(queryset: QuerySet, query: str) -> QuerySet:
 
 def person_reveal(*, request, person: Person, field: str, reason: str) -> str:
     """The decrypted identifier, recorded with the reason (SECURITY B3, C1)."""
-    from ..enums import AuditAction
-    from .audit import audit_record
-
     encrypted = {"id_number": person.id_number_encrypted, "phone": person.phone_encrypted}[field]
     audit_record(
         action=AuditAction.REVEAL,

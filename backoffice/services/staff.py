@@ -11,16 +11,29 @@ from ..enums import AreaLevel, Role
 from ..models import Agency, Area, StaffProfile
 
 ADMIN_ACCESS = "wagtailadmin.access_admin"
-LEDGER_READ = ["backoffice.view_area", "backoffice.view_household", "backoffice.view_person"]
+LEDGER_MODELS = ("household", "person", "personcategory", "benefit", "need")
+LEDGER_READ = ["backoffice.view_area", *(f"backoffice.view_{m}" for m in LEDGER_MODELS)]
+# Those who work cases keep the file up to date; categories, benefits and needs can be removed,
+# households and persons never (they leave the ledger by an exit, issue 5).
+LEDGER_WRITE = [
+    *(f"backoffice.{action}_{m}" for m in LEDGER_MODELS for action in ("add", "change")),
+    *(f"backoffice.delete_{m}" for m in ("personcategory", "benefit", "need")),
+]
 CHILD_RECORDS = "backoffice.view_child_record"  # SECURITY B4
 REVEAL = "backoffice.reveal_identifiers"  # SECURITY B3: only the station that serves people
 
 # What each role's group may do in the admin. Ledger rows are further cut by the scope.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.CITY_BUREAU: [ADMIN_ACCESS, *LEDGER_READ, CHILD_RECORDS],
-    Role.DISTRICT_BUREAU: [ADMIN_ACCESS, *LEDGER_READ, CHILD_RECORDS],
-    Role.STREET_STATION: [ADMIN_ACCESS, *LEDGER_READ, CHILD_RECORDS, REVEAL],
-    Role.AGENCY_WORKER: [ADMIN_ACCESS, *LEDGER_READ],
+    Role.DISTRICT_BUREAU: [ADMIN_ACCESS, *LEDGER_READ, *LEDGER_WRITE, CHILD_RECORDS],
+    Role.STREET_STATION: [ADMIN_ACCESS, *LEDGER_READ, *LEDGER_WRITE, CHILD_RECORDS, REVEAL],
+    # An agency worker keeps assigned files up to date but opens no new household: a file it
+    # opened would not be assigned to it, so it could not see it.
+    Role.AGENCY_WORKER: [
+        ADMIN_ACCESS,
+        *LEDGER_READ,
+        *(p for p in LEDGER_WRITE if p != "backoffice.add_household"),
+    ],
     # SECURITY B5: the auditor reads the audit log and nothing else.
     Role.AUDITOR: [ADMIN_ACCESS, "backoffice.view_auditevent"],
     Role.SECURITY_ADMIN: [ADMIN_ACCESS, "backoffice.issue_otp_device"],

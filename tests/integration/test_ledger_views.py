@@ -5,75 +5,13 @@ city (everything), auditor/editor (no ledger). Bystander: a 朝阳区 household.
 """
 
 import datetime as dt
-import re
 
 import pytest
 
 from backoffice import identity
-from backoffice.enums import AuditAction, Category, EntryRoute, Relation, Subtype
-from backoffice.models import Agency, Area, AuditEvent, HouseholdAssignment, PersonCategory
-from backoffice.services.ledger import household_create, person_create
-
-ZHANG_ID = identity.make_id_number(
-    area_code="110101", birth=dt.date(1950, 3, 8), sequence=12, female=False
-)
-CHILD_ID = identity.make_id_number(
-    area_code="110101", birth=dt.date(2020, 5, 1), sequence=21, female=True
-)
-FULL_ID = re.compile(r"\d{17}[\dX]")
-
-
-@pytest.fixture
-def ledger(demo_users):
-    donghuamen = Area.objects.get(code="110101001001")
-    chaoyang = Area.objects.get(code="110105001024")
-    dongcheng_other_street = Area.objects.get(code="110101002001")
-    home = household_create(
-        community=donghuamen, address="东华门大街1号", entry_route=EntryRoute.REPORT
-    )
-    zhang = person_create(
-        household=home, name="张三", relation=Relation.HEAD, id_number=ZHANG_ID, phone="13812345678"
-    )
-    PersonCategory.objects.create(person=zhang, category=Category.S2, subtype=Subtype.LIVING_ALONE)
-    child = person_create(
-        household=home, name="张小", relation=Relation.GRANDCHILD, id_number=CHILD_ID
-    )
-    assigned = household_create(
-        community=donghuamen, address="东华门大街2号", entry_route=EntryRoute.SURVEY
-    )
-    person_create(
-        household=assigned,
-        name="李四",
-        relation=Relation.HEAD,
-        birth_date=dt.date(1960, 1, 1),
-        sex="female",
-    )
-    HouseholdAssignment.objects.create(
-        household=assigned, worker=demo_users["worker"], agency=Agency.objects.first()
-    )
-    other_street = household_create(
-        community=dongcheng_other_street, address="景山1号", entry_route=EntryRoute.APPROVAL
-    )
-    far = household_create(
-        community=chaoyang, address="朝阳门外1号", entry_route=EntryRoute.APPROVAL
-    )
-    wang = person_create(
-        household=far,
-        name="王五",
-        relation=Relation.HEAD,
-        birth_date=dt.date(1970, 1, 1),
-        sex="male",
-    )
-    return {
-        "home": home,
-        "zhang": zhang,
-        "child": child,
-        "assigned": assigned,
-        "other_street": other_street,
-        "far": far,
-        "wang": wang,
-    }
-
+from backoffice.enums import AuditAction
+from backoffice.models import Agency, AuditEvent, HouseholdAssignment
+from tests.integration.conftest import FULL_ID, ZHANG_ID
 
 # (persona, households they must see, households that must answer 404)
 SCOPES = [
