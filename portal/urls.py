@@ -12,6 +12,7 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("enrol/<str:token>/", enrol, name="otp_enrol"),
+    path("report/", include("intake.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -188,6 +188,23 @@ CONTENT_SECURITY_POLICY = {
 # Keys for protected identifiers (SECURITY D3); the dev and test settings make throwaway ones.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 
+# Intake (issue 4). The public app names the area model instead of importing the back office.
+INTAKE_AREA_MODEL = "backoffice.Area"
+# G1: who hears of a new report; the triage queue is the real channel, mail is a nudge.
+INTAKE_NOTIFY_EMAILS = [
+    address.strip()
+    for address in os.environ.get("INTAKE_NOTIFY_EMAILS", "intake-duty@localhost").split(",")
+    if address.strip()
+]
+# E5: per-IP limits, counted in the cache (Redis in production).
+INTAKE_REPORTS_PER_IP_PER_HOUR = int(os.environ.get("INTAKE_REPORTS_PER_IP_PER_HOUR", "20"))
+INTAKE_LOOKUPS_PER_IP_PER_HOUR = int(os.environ.get("INTAKE_LOOKUPS_PER_IP_PER_HOUR", "30"))
+# G5: a whole report with its files; each file is capped at 10 MB (E1).
+INTAKE_MAX_REQUEST_BYTES = 32 * 1024 * 1024
+INTAKE_MAX_FILE_BYTES = 10 * 1024 * 1024
+INTAKE_MAX_FILES = 5
+INTAKE_MAX_IMAGE_PIXELS = 40_000_000
+
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

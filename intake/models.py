@@ -1,0 +1,178 @@
+"""A public report of hardship (F1) and what comes with it: consents (D4), attachments (E1)
+and notifications sent through an outbox, so that nothing is lost when mail fails (G1).
+
+The reporter's own identity is kept in columns apart from the subject's (B7). Identifiers are
+encrypted with a blind index and a masked copy, like the ledger's (B3, D3).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.enums import Category, Subtype
+
+from .enums import (
+    AttachmentKind,
+    ConsentKind,
+    NotificationStatus,
+    ReporterType,
+    ReportStatus,
+)
+
+AREA_MODEL = settings.INTAKE_AREA_MODEL
+
+
+class Report(models.Model):
+    reference = models.CharField(_("受理编号"), max_length=24, unique=True)
+    # G2: one submitted form makes one report, however often it is posted.
+    form_token = models.UUIDField(unique=True, editable=False)
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=ReportStatus.choices,
+        default=ReportStatus.RECEIVED,
+        db_index=True,
+    )
+    urgent = models.BooleanField(_("紧急"), default=False)
+    urgency_reasons = models.JSONField(_("紧急情形"), default=list, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
+    status_changed_at = models.DateTimeField(_("状态更新时间"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    # The reporter (B7: kept apart from the subject, hidden from agencies).
+    reporter_type = models.CharField(_("反映人身份"), max_length=24, choices=ReporterType.choices)
+    reporter_name = models.CharField(_("反映人姓名"), max_length=40)
+    reporter_phone_encrypted = models.TextField(blank=True)
+    reporter_phone_masked = models.CharField(_("反映人电话"), max_length=16, blank=True)
+    proxy_organisation = models.CharField(_("代理机构名称"), max_length=100, blank=True)
+    entrustment_statement = models.TextField(_("委托说明"), blank=True)
+
+    # The person concerned.
+    subject_name = models.CharField(_("当事人姓名"), max_length=40)
+    subject_id_encrypted = models.TextField(blank=True)
+    subject_id_index = models.CharField(max_length=64, blank=True, db_index=True)
+    subject_id_masked = models.CharField(_("当事人身份证号"), max_length=24, blank=True)
+    subject_phone_encrypted = models.TextField(blank=True)
+    subject_phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    subject_phone_masked = models.CharField(_("当事人电话"), max_length=16, blank=True)
+    subject_birth_date = models.DateField(_("当事人出生日期"), null=True, blank=True)
+    subject_is_child = models.BooleanField(_("当事人未满 14 周岁"), default=False)
+    district = models.ForeignKey(
+        AREA_MODEL, verbose_name=_("区"), on_delete=models.PROTECT, related_name="+"
+    )
+    street = models.ForeignKey(
+        AREA_MODEL, verbose_name=_("街道（乡镇）"), on_delete=models.PROTECT, related_name="+"
+    )
+    community = models.ForeignKey(
+        AREA_MODEL, verbose_name=_("社区（村）"), on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(_("住址"), max_length=200)
+
+    # The hardship.
+    category = models.CharField(_("困难类别"), max_length=2, choices=Category.choices)
+    subtype = models.CharField(_("细类"), max_length=24, choices=Subtype.choices)
+    what_happened = models.TextField(_("困难情况"))
+    help_needed = models.TextField(_("需要的帮助"))
+    benefits_received = models.CharField(_("已享受的救助保障"), max_length=200, blank=True)
+
+    # The jurisdiction scope of the back office reads these columns (SECURITY B1).
+    scope_fields = {
+        "district": "district_id",
+        "street": "street_id",
+        "community": "community_id",
+        "assigned": "triage__worker_id",
+    }
+
+    class Meta:
+        verbose_name = _("群众反映")
+        verbose_name_plural = _("群众反映")
+        ordering = ["-urgent", "submitted_at"]
+        indexes = [
+            models.Index(fields=["status", "-urgent", "submitted_at"]),
+            models.Index(fields=["street", "status"]),
+            models.Index(fields=["district", "status"]),
+            models.Index(fields=["community", "subject_name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.reference}（{self.subject_name[:1]}**）"
+
+
+class ConsentRecord(models.Model):
+    """D4: a consent given with a report, tied to the version of the notice that was shown."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(_("同意事项"), max_length=24, choices=ConsentKind.choices)
+    notice_version = models.CharField(_("告知书版本"), max_length=16)
+    given_by = models.CharField(_("同意人"), max_length=40)
+    given_at = models.DateTimeField(_("同意时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("同意记录")
+        verbose_name_plural = _("同意记录")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "kind"], name="unique_report_consent_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}（{self.notice_version}）"
+
+
+def _private_storage():
+    from .uploads import private_storage
+
+    return private_storage
+
+
+class Attachment(models.Model):
+    """E1: a checked upload, stored outside the public media root, served only by a view."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("材料类型"), max_length=16, choices=AttachmentKind.choices)
+    file = models.FileField(storage=_private_storage, upload_to="intake/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=120)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Notification(models.Model):
+    """G1: an outbox row written in the report's transaction, delivered after commit, retried."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=12,
+        choices=NotificationStatus.choices,
+        default=NotificationStatus.PENDING,
+        db_index=True,
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.report} → {self.recipient}"

@@ -1,0 +1,309 @@
+"""Intake rules: submit a report once (G1, G2), look up its coarse status, deliver notices.
+
+Nothing is lost: the report, its consents, attachments and notification outbox rows are
+written in one transaction; mail goes out only after commit, from the outbox, and a failed
+send is retried later (`manage.py notifications_retry`) without touching the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from portal import identity
+from portal.enums import Subtype
+
+from .enums import PUBLIC_STATUS, AttachmentKind, ConsentKind, NotificationStatus, PublicStatus
+from .models import Attachment, ConsentRecord, Notification, Report
+from .uploads import CleanUpload
+
+log = logging.getLogger(__name__)
+
+PRIVACY_NOTICE_VERSION = "2026-11"
+CHILD_AGE = 14
+# Crockford's base32 without I, L, O, U: easy to read out over the phone.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MAX_SEND_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class ReportFields:
+    """What the public form collected, cleaned."""
+
+    reporter_type: str
+    reporter_name: str
+    reporter_phone: str
+    subject_name: str
+    subject_id_number: str
+    subject_phone: str
+    subject_declared_child: bool
+    district_code: str
+    street_code: str
+    community_code: str
+    address: str
+    category: str
+    subtype: str
+    what_happened: str
+    help_needed: str
+    benefits_received: str = ""
+    urgency_reasons: list[str] = field(default_factory=list)
+    proxy_organisation: str = ""
+    entrustment_statement: str = ""
+    guardian_name: str = ""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    reference: str
+    lookup_code: str
+    urgent: bool
+    submitted_at: dt.datetime
+
+
+def new_reference(now: dt.datetime) -> str:
+    """`BJ261129-7KQ2-M9XD`: a date for people, 40 random bits so nobody can guess one."""
+    random_part = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    local = timezone.localtime(now)
+    return f"BJ{local:%y%m%d}-{random_part[:4]}-{random_part[4:]}"
+
+
+def lookup_code_for(reference: str) -> str:
+    """The 8-digit code printed on the receipt: derived from the reference with the server key,
+    so a replayed form shows the same receipt and no code is stored anywhere."""
+    digest = salted_hmac("intake.lookup-code", reference, algorithm="sha256").hexdigest()
+    return f"{int(digest[:16], 16) % 100_000_000:08d}"
+
+
+def receipt_for(report: Report) -> Receipt:
+    return Receipt(
+        reference=report.reference,
+        lookup_code=lookup_code_for(report.reference),
+        urgent=report.urgent,
+        submitted_at=report.submitted_at,
+    )
+
+
+def is_urgent(*, subtype: str, urgency_reasons: list[str]) -> bool:
+    """D2: a minor needing shelter, or an elderly person alone and unreachable, is urgent."""
+    return bool(urgency_reasons) or subtype == Subtype.EMERGENCY_SHELTER
+
+
+def subject_birth_and_child(fields: ReportFields, today: dt.date) -> tuple[dt.date | None, bool]:
+    if not fields.subject_id_number:
+        return None, fields.subject_declared_child
+    birth = identity.birth_date_from_id(fields.subject_id_number)
+    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    return birth, age < CHILD_AGE or fields.subject_declared_child
+
+
+def _identifier_columns(prefix: str, *, id_number: str = "", phone: str = "") -> dict:
+    values: dict[str, str] = {}
+    if id_number:
+        values.update(
+            {
+                f"{prefix}_id_encrypted": identity.encrypt_value(id_number),
+                f"{prefix}_id_index": identity.blind_index(id_number, kind="id"),
+                f"{prefix}_id_masked": identity.mask_id_number(id_number),
+            }
+        )
+    if phone:
+        values.update(
+            {
+                f"{prefix}_phone_encrypted": identity.encrypt_value(phone),
+                f"{prefix}_phone_masked": identity.mask_phone(phone),
+            }
+        )
+        if prefix == "subject":
+            values["subject_phone_index"] = identity.blind_index(phone, kind="phone")
+    return values
+
+
+def _notification_text(report: Report) -> tuple[str, str]:
+    """No personal data in mail (C3): where, what kind, how urgent; details are in the admin."""
+    flag = "【紧急】" if report.urgent else ""
+    subject = f"{flag}新的困难群众反映 {report.reference}"
+    body = (
+        f"受理编号：{report.reference}\n"
+        f"所在街道（乡镇）：{report.street.name}\n"
+        f"困难类别：{report.get_category_display()} · {report.get_subtype_display()}\n"
+        f"紧急：{'是' if report.urgent else '否'}\n\n"
+        "请登录救助帮扶工作台（/admin/reports/）分派并安排入户走访。"
+    )
+    return subject, body
+
+
+def report_submit(
+    *,
+    form_token: uuid.UUID,
+    fields: ReportFields,
+    uploads: list[tuple[AttachmentKind, CleanUpload]],
+    now: dt.datetime | None = None,
+) -> tuple[Report, bool]:
+    """Record a report once per form token (G2). Returns the report and whether it is new."""
+    existing = Report.objects.filter(form_token=form_token).first()
+    if existing is not None:
+        return existing, False
+    now = now or timezone.now()
+    written_files: list[str] = []
+    try:
+        with transaction.atomic():
+            report = _report_create(
+                form_token=form_token, fields=fields, now=now, uploads=uploads, files=written_files
+            )
+    except IntegrityError:
+        for name in written_files:  # the other request won; its files are the ones kept
+            Attachment.file.field.storage.delete(name)
+        existing = Report.objects.filter(form_token=form_token).first()
+        if existing is None:
+            raise
+        return existing, False
+    transaction.on_commit(lambda: _enqueue_delivery(report.pk), robust=True)
+    return report, True
+
+
+def _report_create(
+    *,
+    form_token: uuid.UUID,
+    fields: ReportFields,
+    now: dt.datetime,
+    uploads: list[tuple[AttachmentKind, CleanUpload]],
+    files: list[str],
+) -> Report:
+    birth, is_child = subject_birth_and_child(fields, timezone.localtime(now).date())
+    report = Report.objects.create(
+        reference=new_reference(now),
+        form_token=form_token,
+        urgent=is_urgent(subtype=fields.subtype, urgency_reasons=fields.urgency_reasons),
+        urgency_reasons=list(fields.urgency_reasons),
+        submitted_at=now,
+        status_changed_at=now,
+        reporter_type=fields.reporter_type,
+        reporter_name=fields.reporter_name,
+        proxy_organisation=fields.proxy_organisation,
+        entrustment_statement=fields.entrustment_statement,
+        subject_name=fields.subject_name,
+        subject_birth_date=birth,
+        subject_is_child=is_child,
+        district_id=fields.district_code,
+        street_id=fields.street_code,
+        community_id=fields.community_code,
+        address=fields.address,
+        category=fields.category,
+        subtype=fields.subtype,
+        what_happened=fields.what_happened,
+        help_needed=fields.help_needed,
+        benefits_received=fields.benefits_received,
+        **_identifier_columns("reporter", phone=fields.reporter_phone),
+        **_identifier_columns(
+            "subject", id_number=fields.subject_id_number, phone=fields.subject_phone
+        ),
+    )
+    # D4: one record per consent, tied to the notice version shown.
+    consents = [(ConsentKind.PRIVACY_NOTICE, fields.reporter_name)]
+    if is_child:
+        consents.append((ConsentKind.GUARDIAN, fields.guardian_name))
+    if fields.proxy_organisation:
+        consents.append((ConsentKind.ENTRUSTMENT, fields.subject_name))
+    ConsentRecord.objects.bulk_create(
+        ConsentRecord(
+            report=report,
+            kind=kind,
+            notice_version=PRIVACY_NOTICE_VERSION,
+            given_by=given_by,
+            given_at=now,
+        )
+        for kind, given_by in consents
+    )
+    for kind, upload in uploads:
+        attachment = Attachment(
+            report=report,
+            kind=kind,
+            original_name=upload.original_name,
+            content_type=upload.content_type,
+            size=len(upload.content),
+            sha256=upload.sha256,
+        )
+        attachment.file.save(upload.as_file().name, upload.as_file(), save=False)
+        files.append(attachment.file.name)
+        attachment.save()
+    subject, body = _notification_text(report)
+    Notification.objects.bulk_create(
+        Notification(report=report, recipient=address, subject=subject, body=body)
+        for address in settings.INTAKE_NOTIFY_EMAILS
+    )
+    return report
+
+
+def _enqueue_delivery(report_id: int) -> None:
+    from .tasks import deliver_report_notifications
+
+    deliver_report_notifications.enqueue(report_id)
+
+
+def notification_deliver(*, notification: Notification, now: dt.datetime | None = None) -> bool:
+    """Try to send one outbox row; a failure is recorded and retried later with back-off."""
+    now = now or timezone.now()
+    try:
+        send_mail(
+            notification.subject,
+            notification.body,
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.recipient],
+        )
+    except Exception as exc:  # any transport error: keep the row, try again later
+        attempts = notification.attempts + 1
+        log.warning("notification %s failed (attempt %s): %s", notification.pk, attempts, exc)
+        Notification.objects.filter(pk=notification.pk).update(
+            attempts=attempts,
+            last_error=f"{type(exc).__name__}: {exc}"[:300],
+            next_attempt_at=now + dt.timedelta(minutes=2**attempts),
+            status=(
+                NotificationStatus.FAILED
+                if attempts >= MAX_SEND_ATTEMPTS
+                else NotificationStatus.PENDING
+            ),
+        )
+        return False
+    Notification.objects.filter(pk=notification.pk).update(
+        attempts=notification.attempts + 1, status=NotificationStatus.SENT, sent_at=now
+    )
+    return True
+
+
+def notifications_due(now: dt.datetime | None = None):
+    now = now or timezone.now()
+    return Notification.objects.filter(
+        status=NotificationStatus.PENDING, next_attempt_at__lte=now
+    ).order_by("next_attempt_at", "pk")
+
+
+def report_lookup(*, reference: str, code: str) -> Report | None:
+    """The report for a reference and its receipt code, or None (same answer for both errors)."""
+    reference = reference.strip().upper()
+    code = "".join(ch for ch in code if ch.isdigit())
+    expected = lookup_code_for(reference)
+    report = Report.objects.filter(reference=reference).only("status", "status_changed_at").first()
+    if report is None or not constant_time_compare(code, expected):
+        return None
+    return report
+
+
+def report_by_reference(reference: str) -> Report | None:
+    return (
+        Report.objects.filter(reference=reference)
+        .only("reference", "urgent", "submitted_at", "status", "status_changed_at")
+        .first()
+    )
+
+
+def public_status(report: Report) -> PublicStatus:
+    return PUBLIC_STATUS[report.status]
