@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # Who goes into the ledger (S1-S6) is shared with the public intake form.
-from portal.enums import SUBTYPES_BY_CATEGORY, Category, Subtype  # noqa: F401
+from portal.enums import SUBTYPES_BY_CATEGORY, Category, EntryRoute, Subtype  # noqa: F401
 
 
 class AreaLevel(models.TextChoices):
@@ -55,6 +55,13 @@ class AuditAction(models.TextChoices):
     PRINT = "print", _("打印")
     EXPORT = "export", _("导出")
     DENIED = "denied", _("拒绝访问")
+    ASSIGN = "assign", _("分派")
+    VISIT = "visit", _("记录走访")
+    ACCEPT = "accept", _("纳入台账")
+    MERGE = "merge", _("合并重复")
+    REQUEST_INFO = "request_info", _("要求补充信息")
+    REJECT = "reject", _("不予纳入")
+    DOWNLOAD = "download", _("下载附件")
 
 
 class AuditOutcome(models.TextChoices):
@@ -66,14 +73,6 @@ class AuditOutcome(models.TextChoices):
 class HouseholdStatus(models.TextChoices):
     ACTIVE = "active", _("在册")
     EXITED = "exited", _("已退出")
-
-
-class EntryRoute(models.TextChoices):
-    """How a household came into the ledger (F1-F3)."""
-
-    REPORT = "report", _("群众反映")  # F1
-    APPROVAL = "approval", _("救助审批")  # F2
-    SURVEY = "survey", _("摸排调查")  # F3
 
 
 class Relation(models.TextChoices):
@@ -187,6 +186,8 @@ class TimelineKind(models.TextChoices):
     CATEGORY = "category", _("救助类别")
     BENEFIT = "benefit", _("享受保障")
     NEED = "need", _("帮扶需求")
+    REPORT = "report", _("群众反映")
+    VISIT = "visit", _("走访")
 
 
 class DeadlineState(models.TextChoices):
@@ -204,3 +205,10 @@ class WorkdaySource(models.TextChoices):
     OVERRIDE = "override", _("工作日历调整")
     OFFICIAL = "official", _("国务院放假安排")
     STATUTORY = "statutory", _("法定节假日推算")
+
+
+class VisitKind(models.TextChoices):
+    INTAKE_INTERVIEW = "intake_interview", _("入户访谈")  # F1, F2
+    FOLLOW_UP = "follow_up", _("跟踪回访")  # L6
+    SPECIAL = "special", _("特殊情况走访")  # L6
+    EXIT_REVIEW = "exit_review", _("退出评估走访")  # D3

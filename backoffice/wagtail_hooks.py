@@ -6,12 +6,20 @@ from wagtail.admin.menu import MenuItem
 from . import admin_urls
 from .permissions import user_can_issue_devices
 from .viewsets import area_viewset, audit_viewset
+from .viewsets_calendar import workday_calendar_viewset_group
 from .viewsets_ledger import ledger_viewset_group
+from .viewsets_triage import report_viewset
 
 
 @hooks.register("register_admin_viewset")
 def register_viewsets():
-    return [ledger_viewset_group, area_viewset, audit_viewset]
+    return [
+        report_viewset,
+        ledger_viewset_group,
+        area_viewset,
+        audit_viewset,
+        workday_calendar_viewset_group,
+    ]
 
 
 @hooks.register("register_admin_urls")

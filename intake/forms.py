@@ -179,12 +179,11 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = BLANK + district_choices()
+        self.fields["district"].choices = BLANK + list(district_choices())
         district = self._raw("district")
         street = self._raw("street")
-        self.fields["street"].choices = BLANK + street_choices(district)
-        communities = community_choices(street) if street else []
-        self.fields["community"].choices = BLANK + communities
+        self.fields["street"].choices = BLANK + list(street_choices(district))
+        self.fields["community"].choices = BLANK + list(community_choices(street))
         self.uploads: list[tuple[AttachmentKind, CleanUpload]] = []
 
     def _raw(self, name: str) -> str:
@@ -193,7 +192,6 @@ class ReportForm(forms.Form):
         return str(self.initial.get(name, "") or "")
 
     # Field checks ---------------------------------------------------------------------------
-
 
     def _clean_name(self, name: str) -> str:
         value = self.cleaned_data.get(name, "").strip()

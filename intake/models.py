@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.enums import Category, Subtype
+from portal.enums import Category, EntryRoute, Subtype
 
 from .enums import (
     AttachmentKind,
@@ -20,6 +20,7 @@ from .enums import (
     NotificationStatus,
     ReporterType,
     ReportStatus,
+    UrgencyReason,
 )
 
 AREA_MODEL = settings.INTAKE_AREA_MODEL
@@ -36,6 +37,12 @@ class Report(models.Model):
         default=ReportStatus.RECEIVED,
         db_index=True,
     )
+    # F1-F3: how the case came up and the day the clock starts (learned of it, approval
+    # granted, or the survey's basic investigation completed).
+    route = models.CharField(
+        _("线索来源"), max_length=12, choices=EntryRoute.choices, default=EntryRoute.REPORT
+    )
+    learned_on = models.DateField(_("知悉日期"), default=timezone.localdate)
     urgent = models.BooleanField(_("紧急"), default=False)
     urgency_reasons = models.JSONField(_("紧急情形"), default=list, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
@@ -103,6 +110,10 @@ class Report(models.Model):
     @property
     def audit_label(self) -> str:
         return f"{self.reference}（{self.subject_name[:1]}**）"
+
+    @property
+    def urgency_labels(self) -> list[str]:
+        return [str(UrgencyReason(code).label) for code in self.urgency_reasons]
 
 
 class ConsentRecord(models.Model):

@@ -185,6 +185,7 @@ def _report_create(
         urgent=is_urgent(subtype=fields.subtype, urgency_reasons=fields.urgency_reasons),
         urgency_reasons=list(fields.urgency_reasons),
         submitted_at=now,
+        learned_on=timezone.localtime(now).date(),
         status_changed_at=now,
         reporter_type=fields.reporter_type,
         reporter_name=fields.reporter_name,

@@ -53,3 +53,11 @@ SUBTYPES_BY_CATEGORY: dict[str, tuple[str, ...]] = {
     Category.S5: (Subtype.SERIOUS_ILLNESS, Subtype.MAJOR_MISFORTUNE),
     Category.S6: (Subtype.OTHER,),
 }
+
+
+class EntryRoute(models.TextChoices):
+    """How a household came into the ledger (F1-F3)."""
+
+    REPORT = "report", _("群众反映")  # F1
+    APPROVAL = "approval", _("救助审批")  # F2
+    SURVEY = "survey", _("摸排调查")  # F3

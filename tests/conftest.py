@@ -31,6 +31,16 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+@pytest.fixture(autouse=True)
+def fresh_calendar():
+    """Calendar rows rolled back by a test must not survive in the per-process copy (F4)."""
+    from backoffice import workdays
+
+    workdays.calendar_reset()
+    yield
+    workdays.calendar_reset()
+
+
 @pytest.fixture
 def areas(db):
     """The real divisions; reloaded when a transactional test has flushed them."""

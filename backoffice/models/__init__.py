@@ -1,6 +1,7 @@
 from .areas import Area
 from .audit import AuditEvent
 from .auth import EnrolmentLink, LoginThrottle, RecoveryCode, RecoveryCodeDevice
+from .calendar import WorkdayOverride, WorkdayYear
 from .ledger import (
     Benefit,
     Household,
@@ -11,6 +12,7 @@ from .ledger import (
     PersonCategory,
 )
 from .staff import Agency, StaffProfile
+from .triage import Triage, Visit
 
 __all__ = [
     "Agency",
@@ -28,4 +30,8 @@ __all__ = [
     "RecoveryCode",
     "RecoveryCodeDevice",
     "StaffProfile",
+    "Triage",
+    "Visit",
+    "WorkdayOverride",
+    "WorkdayYear",
 ]

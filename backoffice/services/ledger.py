@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import QuerySet
 
 from .. import identity
@@ -226,8 +226,28 @@ def person_create(
     return person
 
 
-def person_search(queryset: QuerySet, query: str) -> QuerySet:
-    """?q=: a full ID number or phone by blind index, pinyin initials, or part of a name."""
+def _starting_with(queryset: QuerySet, column: str, prefix: str) -> QuerySet:
+    """Rows whose `column` starts with `prefix`, in a form the column's index serves (P:
+    person search at 1M persons). SQLite never uses an index for LIKE (case-insensitive, with
+    ESCAPE), so there it is the same test as a range of the BINARY (code point) collation;
+    PostgreSQL's LIKE 'x%' uses the varchar_pattern_ops index Django adds to indexed CharFields,
+    whatever the database collation."""
+    if connections[queryset.db].vendor != "sqlite":
+        return queryset.filter(**{f"{column}__startswith": prefix})
+    following = ord(prefix[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # no string holds a lone surrogate
+        following = 0xE000
+    upper = prefix[:-1] + chr(following)
+    return queryset.filter(**{f"{column}__gte": prefix, f"{column}__lt": upper})
+
+
+def person_search(queryset: QuerySet, query: str, *, order_by_match: bool = True) -> QuerySet:
+    """?q=: a full ID number or phone (any spacing, either case of X) by blind index, the
+    pinyin initials (zs) or the beginning of the name (张, 张三).
+
+    With `order_by_match`, name and initials results come in the order of the column they
+    matched, which its index gives without sorting the whole match (P: p95 <= 100 ms).
+    """
     query = (query or "").strip()
     if not query:
         return queryset
@@ -246,8 +266,11 @@ def person_search(queryset: QuerySet, query: str) -> QuerySet:
         except ValueError:
             return queryset.none()
     if query.isascii() and query.isalpha():
-        return queryset.filter(name_initials__startswith=query.lower())
-    return queryset.filter(name__contains=query)
+        column, prefix = "name_initials", query.lower()
+    else:
+        column, prefix = "name", query
+    found = _starting_with(queryset, column, prefix)
+    return found.order_by(column, "id") if order_by_match else found
 
 
 def person_reveal(*, request, person: Person, field: str, reason: str) -> str:

@@ -21,18 +21,52 @@ LEDGER_WRITE = [
 ]
 CHILD_RECORDS = "backoffice.view_child_record"  # SECURITY B4
 REVEAL = "backoffice.reveal_identifiers"  # SECURITY B3: only the station that serves people
+# F4: the city bureau keeps the working-day calendar (holidays, make-up days) for everyone.
+CALENDAR_EDIT = [
+    f"backoffice.{action}_{model}"
+    for model in ("workdayoverride", "workdayyear")
+    for action in ("add", "change", "delete")
+]
+# Issue 4: triage of public reports. Agencies make the home visit (F1) but neither decide
+# nor see who reported (SECURITY B7).
+REPORT_READ = ["intake.view_report"]
+TRIAGE = ["backoffice.triage_report", "backoffice.record_visit", "backoffice.view_reporter"]
 
 # What each role's group may do in the admin. Ledger rows are further cut by the scope.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
-    Role.CITY_BUREAU: [ADMIN_ACCESS, *LEDGER_READ, CHILD_RECORDS],
-    Role.DISTRICT_BUREAU: [ADMIN_ACCESS, *LEDGER_READ, *LEDGER_WRITE, CHILD_RECORDS],
-    Role.STREET_STATION: [ADMIN_ACCESS, *LEDGER_READ, *LEDGER_WRITE, CHILD_RECORDS, REVEAL],
+    Role.CITY_BUREAU: [
+        ADMIN_ACCESS,
+        *LEDGER_READ,
+        CHILD_RECORDS,
+        *CALENDAR_EDIT,
+        *REPORT_READ,
+        "backoffice.view_reporter",
+    ],
+    Role.DISTRICT_BUREAU: [
+        ADMIN_ACCESS,
+        *LEDGER_READ,
+        *LEDGER_WRITE,
+        CHILD_RECORDS,
+        *REPORT_READ,
+        *TRIAGE,
+    ],
+    Role.STREET_STATION: [
+        ADMIN_ACCESS,
+        *LEDGER_READ,
+        *LEDGER_WRITE,
+        CHILD_RECORDS,
+        REVEAL,
+        *REPORT_READ,
+        *TRIAGE,
+    ],
     # An agency worker keeps assigned files up to date but opens no new household: a file it
     # opened would not be assigned to it, so it could not see it.
     Role.AGENCY_WORKER: [
         ADMIN_ACCESS,
         *LEDGER_READ,
         *(p for p in LEDGER_WRITE if p != "backoffice.add_household"),
+        *REPORT_READ,
+        "backoffice.record_visit",
     ],
     # SECURITY B5: the auditor reads the audit log and nothing else.
     Role.AUDITOR: [ADMIN_ACCESS, "backoffice.view_auditevent"],

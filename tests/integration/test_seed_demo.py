@@ -1,4 +1,7 @@
-"""Issue 2 item 10: demo accounts, refused outside dev and test settings."""
+"""Issue 2 item 10: demo accounts, refused outside dev and test settings; issue 3 item 6:
+the demo ledger (deterministic, bulk, scored by the ledger rule)."""
+
+import datetime as dt
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -36,24 +39,148 @@ def test_production_settings_never_allow_demo_data(monkeypatch):
     assert production.DEBUG is False
 
 
+def _ledger_snapshot():
+    from backoffice.models import Household, Person, PersonCategory
+
+    return (
+        list(
+            Household.objects.order_by("id").values_list(
+                "file_number", "community_id", "entered_on", "next_visit_due", "completeness"
+            )
+        ),
+        list(Person.objects.order_by("id").values_list("name", "birth_date", "id_number_index")),
+        list(PersonCategory.objects.order_by("id").values_list("subtype", "details")),
+    )
+
+
+def _ledger_clear():
+    from backoffice.models import Household, HouseholdAssignment, Need, Person
+
+    Need.objects.all().delete()
+    HouseholdAssignment.objects.all().delete()
+    Person.objects.all().delete()  # categories and benefits cascade
+    Household.objects.all().delete()  # and so do timeline events
+
+
 def test_seed_demo_builds_deterministic_households_with_valid_ids(db):
+    """Issue 3 item 6: same seed, same ledger; valid, unique, protected identifiers."""
     from backoffice import identity
     from backoffice.models import Household, Person
 
     call_command("seed_demo", households=30, seed=7)
-    first = list(Person.objects.order_by("id").values_list("name", "birth_date"))
+    first = _ledger_snapshot()
     assert Household.objects.count() == 30
-    assert Household.objects.filter(street_id="110101001000").exists()  # the demo station
+    assert Household.objects.filter(street_id="110101001000").count() == 3  # every 10th
+    numbers = []
     for person in Person.objects.all():
         number = identity.decrypt_value(person.id_number_encrypted)
         assert identity.normalize_id_number(number) == number
         assert identity.birth_date_from_id(number) == person.birth_date
-    Person.objects.all().delete()
-    from backoffice.models import HouseholdAssignment, Need
-
-    Need.objects.all().delete()
-    HouseholdAssignment.objects.all().delete()
-    Household.objects.all().delete()
+        assert identity.sex_from_id(number) == person.sex
+        assert person.id_number_index == identity.blind_index(number, kind="id")
+        assert person.id_number_masked == identity.mask_id_number(number)
+        assert person.name_initials == identity.pinyin_initials(person.name)
+        if person.phone_encrypted:
+            phone = identity.decrypt_value(person.phone_encrypted)
+            assert person.phone_index == identity.blind_index(phone, kind="phone")
+        numbers.append(number)
+    assert len(set(numbers)) == len(numbers)
+    _ledger_clear()
     call_command("seed_demo", households=30, seed=7)
-    again = list(Person.objects.order_by("id").values_list("name", "birth_date"))
-    assert again == first
+    assert _ledger_snapshot() == first
+    _ledger_clear()
+    call_command("seed_demo", households=30, seed=8)
+    assert _ledger_snapshot() != first
+
+
+def test_seeded_completeness_is_the_ledger_rule(db):
+    """The bulk path scores a file as the back office does (household_missing_items)."""
+    from backoffice.models import Household
+    from backoffice.services.ledger import household_missing_items
+
+    call_command("seed_demo", households=60, seed=3)
+    scores = []
+    for household in Household.objects.all():
+        _missing, score = household_missing_items(household)
+        assert household.completeness == score, household.file_number
+        scores.append(score)
+    assert min(scores) < 100 and max(scores) == 100  # some files are missing items
+
+
+def test_seeded_files_have_a_timeline_line_and_the_worker_a_caseload(db):
+    from backoffice.enums import TimelineKind
+    from backoffice.models import Household, HouseholdAssignment, HouseholdEvent
+
+    call_command("seed_demo", households=40, seed=5)
+    events = HouseholdEvent.objects.filter(kind=TimelineKind.FILE_CREATED)
+    assert events.count() == 40
+    for event in events.select_related("household")[:10]:
+        assert event.summary == "建档（演示数据）"
+        assert event.at.date() == event.household.entered_on
+    assigned = HouseholdAssignment.objects.filter(worker__username="worker")
+    assert assigned.count() == 2  # households 0 and 20
+    assert all(a.household.street_id == "110101001000" for a in assigned)
+    assert Household.objects.filter(assignments__isnull=False).count() == 2
+
+
+def test_seeding_leaves_ids_for_the_next_file(db):
+    """Explicit primary keys must not break the next ordinary insert (PostgreSQL sequences)."""
+    from backoffice.enums import EntryRoute, Relation
+    from backoffice.models import Area, Household, Person
+    from backoffice.services.ledger import household_create, person_create
+
+    call_command("seed_demo", households=10, seed=1)
+    household = household_create(
+        community=Area.objects.get(code="110101001001"),
+        address="东华门大街9号",
+        entry_route=EntryRoute.REPORT,
+    )
+    person = person_create(
+        household=household,
+        name="赵六",
+        relation=Relation.HEAD,
+        birth_date=dt.date(1950, 1, 1),
+        sex="male",
+    )
+    assert household.pk == Household.objects.order_by("-pk").values_list("pk", flat=True)[0]
+    assert person.pk == Person.objects.order_by("-pk").values_list("pk", flat=True)[0]
+
+
+def test_category_mix_and_household_size_follow_the_published_shape(db):
+    """Dibao households average ~1.7 persons; the whole ledger ~1.67 (600k -> ~1M)."""
+    from django.db.models import Count
+
+    from backoffice.enums import Category, Subtype
+    from backoffice.models import Household, Person, PersonCategory
+    from backoffice.services.demo_ledger import demo_households_create
+
+    count = demo_households_create(households=2000, seed=11)
+    assert count == Person.objects.count()
+    assert 1.55 <= count / 2000 <= 1.8
+    dibao = Household.objects.filter(
+        members__categories__subtype__in=[Subtype.DIBAO_URBAN, Subtype.DIBAO_RURAL]
+    ).distinct()
+    dibao_households = dibao.count()
+    assert 150 <= dibao_households <= 290  # 10.8% of 2000 = 216
+    dibao_persons = Person.objects.filter(household__in=dibao).count()
+    assert 1.5 <= dibao_persons / dibao_households <= 1.9
+    heads = PersonCategory.objects.filter(person__relation="head").values("category")
+    by_category = {r["category"]: r["n"] for r in heads.annotate(n=Count("id"))}
+    assert by_category[Category.S2] > by_category[Category.S1]
+    assert by_category[Category.S4] > by_category[Category.S1]
+
+
+def test_community_weights_share_the_district_population():
+    from backoffice.services.demo_ledger import DISTRICT_POPULATION, community_weights
+
+    communities = [
+        ("110101001001", "110101000000"),  # 东城: two urban communities
+        ("110101001002", "110101000000"),
+        ("110111001001", "110111000000"),  # 房山: one urban community, two villages
+        ("110111101201", "110111000000"),
+        ("110111101202", "110111000000"),
+    ]
+    weights = community_weights(communities)
+    assert weights[0] == weights[1] == pytest.approx(DISTRICT_POPULATION["110101000000"] / 2)
+    assert sum(weights[2:]) == pytest.approx(DISTRICT_POPULATION["110111000000"])
+    assert weights[3] == weights[4] == pytest.approx(weights[2] / 2)  # a village counts half

@@ -1,0 +1,220 @@
+"""The triage workspace of one report (issue 4, item 5): clocks, duplicates, actions.
+
+Thin views: forms validate, services in services/triage.py decide. Every page is scoped: a
+report outside the user's jurisdiction answers 404 (SECURITY B1).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from intake.enums import OPEN_STATUSES
+from intake.models import Report
+
+from ..enums import AuditAction
+from ..forms_triage import AcceptForm, AssignForm, MergeForm, ReasonForm, VisitForm
+from ..permissions import user_can_record_visit, user_can_see_reporter, user_can_triage
+from ..scope import scope_queryset
+from ..services.audit import audit_record
+from ..services.triage import (
+    AcceptChoices,
+    TriageError,
+    report_accept,
+    report_assign,
+    report_clocks,
+    report_duplicates,
+    report_merge,
+    report_reject,
+    report_request_info,
+    report_visit_record,
+)
+
+
+def _report(request, pk: int) -> Report:
+    visible = scope_queryset(request.user, Report.objects.all())
+    return get_object_or_404(visible.select_related("district", "street", "community"), pk=pk)
+
+
+def _workspace(request, report: Report, status: int = 200, **forms):
+    user = request.user
+    visits = list(report.visits.all())
+    first_visit = min((v.visited_on for v in visits), default=None)
+    triage = getattr(report, "triage", None)
+    context = {
+        "report": report,
+        "triage": triage,
+        "visits": visits,
+        "clocks": report_clocks(report, today=timezone.localdate(), visited_on=first_visit),
+        "duplicates": report_duplicates(report=report, user=user),
+        "attachments": report.attachments.all(),
+        "is_open": report.status in OPEN_STATUSES,
+        "can_triage": user_can_triage(user),
+        "can_visit": user_can_record_visit(user),
+        "show_reporter": user_can_see_reporter(user),
+        "assign_form": forms.get("assign_form") or AssignForm(report=report),
+        "visit_form": forms.get("visit_form") or VisitForm(),
+        "accept_form": forms.get("accept_form")
+        or AcceptForm(user=user, ask_identity=not report.subject_id_index),
+        "merge_form": forms.get("merge_form") or MergeForm(user=user, report=report),
+        "info_form": forms.get("info_form") or ReasonForm(prefix="info"),
+        "reject_form": forms.get("reject_form") or ReasonForm(prefix="reject"),
+    }
+    return render(request, "backoffice/triage/workspace.html", context, status=status)
+
+
+@require_GET
+def report_workspace(request, pk: int):
+    report = _report(request, pk)
+    audit_record(action=AuditAction.VIEW, request=request, obj=report)
+    return _workspace(request, report)
+
+
+def _act(request, report: Report, action, success: str):
+    try:
+        action()
+    except TriageError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("backoffice_report", pk=report.pk)
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+@require_POST
+def report_assign_view(request, pk: int):
+    _require(user_can_triage(request.user))
+    report = _report(request, pk)
+    form = AssignForm(request.POST, report=report)
+    if not form.is_valid():
+        return _workspace(request, report, assign_form=form)
+    return _act(
+        request,
+        report,
+        lambda: report_assign(
+            report_id=report.pk,
+            agency=form.cleaned_data["agency"],
+            worker=form.cleaned_data["worker"],
+            request=request,
+        ),
+        "已分派。",
+    )
+
+
+@require_POST
+def report_visit_view(request, pk: int):
+    _require(user_can_record_visit(request.user))
+    report = _report(request, pk)
+    form = VisitForm(request.POST)
+    if not form.is_valid():
+        return _workspace(request, report, visit_form=form)
+    return _act(
+        request,
+        report,
+        lambda: report_visit_record(report_id=report.pk, request=request, **form.cleaned_data),
+        "已记录入户访谈。",
+    )
+
+
+@require_POST
+def report_accept_view(request, pk: int):
+    _require(user_can_triage(request.user))
+    report = _report(request, pk)
+    form = AcceptForm(request.POST, user=request.user, ask_identity=not report.subject_id_index)
+    if not form.is_valid():
+        return _workspace(request, report, accept_form=form)
+    data = form.cleaned_data
+    choices = AcceptChoices(
+        household=data["household"],
+        relation=data["relation"],
+        sex=data.get("sex", ""),
+        birth_date=data.get("birth_date"),
+        need_type=data["need_type"],
+    )
+    try:
+        household = report_accept(report_id=report.pk, choices=choices, request=request)
+    except TriageError as exc:
+        messages.error(request, str(exc))
+        return redirect("backoffice_report", pk=report.pk)
+    messages.success(request, f"已纳入台账：档案 {household.file_number}。")
+    return redirect("households:inspect", household.pk)
+
+
+@require_POST
+def report_merge_view(request, pk: int):
+    _require(user_can_triage(request.user))
+    report = _report(request, pk)
+    form = MergeForm(request.POST, user=request.user, report=report)
+    if not form.is_valid():
+        return _workspace(request, report, merge_form=form)
+    return _act(
+        request,
+        report,
+        lambda: report_merge(report_id=report.pk, into=form.cleaned_data["into"], request=request),
+        "已合并为重复反映。",
+    )
+
+
+@require_POST
+def report_request_info_view(request, pk: int):
+    _require(user_can_triage(request.user))
+    report = _report(request, pk)
+    form = ReasonForm(request.POST, prefix="info")
+    if not form.is_valid():
+        return _workspace(request, report, info_form=form)
+    return _act(
+        request,
+        report,
+        lambda: report_request_info(
+            report_id=report.pk, message=form.cleaned_data["reason"], request=request
+        ),
+        "已标记为待补充信息。",
+    )
+
+
+@require_POST
+def report_reject_view(request, pk: int):
+    _require(user_can_triage(request.user))
+    report = _report(request, pk)
+    form = ReasonForm(request.POST, prefix="reject")
+    if not form.is_valid():
+        return _workspace(request, report, reject_form=form)
+    return _act(
+        request,
+        report,
+        lambda: report_reject(
+            report_id=report.pk, reason=form.cleaned_data["reason"], request=request
+        ),
+        "已办结：不予纳入。",
+    )
+
+
+@require_GET
+def attachment_download(request, pk: int, attachment_id: int):
+    """E1: a private upload, only through the scope, always as an attachment, audited."""
+    report = _report(request, pk)
+    attachment = report.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    audit_record(
+        action=AuditAction.DOWNLOAD,
+        request=request,
+        obj=report,
+        detail={"attachment": attachment.pk},
+    )
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

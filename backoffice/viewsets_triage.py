@@ -1,0 +1,129 @@
+"""The triage queue at /admin/reports/ (issue 4, item 5): scoped, urgent first, with clocks."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Min, Q
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views.generic import IndexView
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from intake.enums import OPEN_STATUSES, ReportStatus
+from intake.models import Report
+
+from .enums import VisitKind
+from .models import Area
+from .scope import scope_queryset
+from .services.triage import report_clocks
+
+STATES = [("open", _("待处理")), ("closed", _("已办结")), ("all", _("全部"))]
+
+
+class ReportFilterSet(WagtailFilterSet):
+    state = django_filters.ChoiceFilter(
+        label=_("办理状态"), choices=STATES, method="filter_state", empty_label=_("待处理")
+    )
+    status = django_filters.ChoiceFilter(label=_("环节"), choices=ReportStatus.choices)
+    urgent = django_filters.BooleanFilter(label=_("紧急"))
+    street = django_filters.ModelChoiceFilter(
+        label=_("街道（乡镇）"), queryset=Area.objects.filter(level="street")
+    )
+
+    class Meta:
+        model = Report
+        fields = ["state", "status", "urgent", "route", "category", "street"]
+
+    def filter_state(self, queryset, name, value):
+        return queryset  # applied in ReportIndexView.get_base_queryset, open by default
+
+
+class ClockColumn(Column):
+    """A deadline cell: the due date and, while it runs, how it stands (F1-F3)."""
+
+    def __init__(self, name, *, index: int, **kwargs):
+        self.index = index
+        super().__init__(name, **kwargs)
+
+    def get_value(self, instance):
+        clocks = instance.clocks
+        labels = [clock.label for clock in clocks]
+        wanted = ("入户访谈", "纳入台账")[self.index]
+        if wanted not in labels:
+            return "—"
+        clock = clocks[labels.index(wanted)]
+        text = f"{clock.due.date:%m-%d}"
+        if clock.done_on:
+            text += "（已完成，超期）" if clock.done_late else "（已完成）"
+        elif clock.state:
+            text += f"（{clock.state.label}）"
+        if clock.due.provisional:
+            text += " ⚠暂定"
+        return text
+
+
+class ReportIndexView(IndexView):
+    def get_base_queryset(self):
+        state = self.request.GET.get("state") or "open"
+        queryset = scope_queryset(self.request.user, Report.objects.all())
+        if state == "open":
+            queryset = queryset.filter(status__in=OPEN_STATUSES)
+        elif state == "closed":
+            queryset = queryset.exclude(status__in=OPEN_STATUSES)
+        return queryset.select_related("community", "street").annotate(
+            first_visit=Min("visits__visited_on", filter=Q(visits__kind=VisitKind.INTAKE_INTERVIEW))
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        for report in context["object_list"]:
+            report.clocks = report_clocks(report, today=today, visited_on=report.first_visit)
+        return context
+
+
+class ReportViewSet(ModelViewSet):
+    model = Report
+    icon = "mail"
+    menu_label = _("分派研判")
+    menu_order = 90
+    add_to_admin_menu = True
+    index_view_class = ReportIndexView
+    inspect_view_enabled = False
+    copy_view_enabled = False
+    list_per_page = 50
+    filterset_class = ReportFilterSet
+    search_fields = ["reference", "subject_name", "address"]
+    search_backend_name = None
+    ordering = ["-urgent", "learned_on", "id"]
+    list_display = [
+        TitleColumn(
+            "reference",
+            label=_("受理编号"),
+            get_url=lambda report: reverse("backoffice_report", args=[report.pk]),
+        ),
+        "urgent",
+        Column("community", label=_("社区（村）")),
+        "subtype",
+        "status",
+        ClockColumn("visit_clock", index=0, label=_("入户访谈期限")),
+        ClockColumn("ledger_clock", index=1, label=_("纳入台账期限")),
+    ]
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+        ]
+
+    def get_common_view_kwargs(self, **kwargs):
+        view_kwargs = super().get_common_view_kwargs(**kwargs)
+        for name in ("history", "usage", "add", "edit", "delete"):
+            view_kwargs[f"{name}_url_name"] = None
+        return view_kwargs
+
+
+report_viewset = ReportViewSet("reports")
