@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium get
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: help system-deps venv migrate run test test-postgres lint bench clean
+.PHONY: help system-deps venv migrate run test test-postgres lint bench bench-postgres clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -43,7 +43,7 @@ migrate: system-deps venv ## Apply database migrations (SQLite under var/ unless
 
 run: migrate ## Set up and serve the portal with demo data on http://127.0.0.1:$(PORT)/
 	@if [ "$$($(PY) manage.py shell -c 'from django.contrib.auth import get_user_model as g; print(g().objects.exists())')" != "True" ]; then \
-	  $(PY) manage.py seed_demo --households 300; \
+	  $(PY) manage.py seed_demo --households 300 --reports 40 --casework 40; \
 	fi
 	@echo ""
 	@echo "门户首页   http://127.0.0.1:$(PORT)/"
@@ -52,7 +52,11 @@ run: migrate ## Set up and serve the portal with demo data on http://127.0.0.1:$
 	@echo "动态口令   把密钥 JBSWY3DPEHPK3PXP 加入手机验证器（基于时间，6 位，30 秒），或运行："
 	@echo "           $(PY) manage.py totp_code   （打印当前的演示动态口令）"
 	@echo ""
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@# Background jobs (batch prints, mail) run in a database worker beside the web server;
+	@# Ctrl-C stops both.
+	$(PY) manage.py db_worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: system-deps venv ## Run the whole suite on SQLite, browser tests included
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
@@ -68,6 +72,10 @@ lint: venv ## ruff lint and format check, and no missing migrations
 
 bench: migrate ## Run the benchmarks; prints a table and writes var/bench/results.json
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.bench.run
+
+bench-postgres: migrate ## The benchmarks on PostgreSQL (fresh database per run; BENCH_HOUSEHOLDS=)
+	DATABASE_URL=$(DATABASE_URL_PG) TEST_DATABASE_NAME=bench_ledger_$$(date +%s)_$$$$ \
+	  DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.bench.run
 
 clean: ## Remove the virtualenv and local data (var/)
 	rm -rf $(VENV) var

@@ -1,9 +1,20 @@
 from django.urls import path
 
-from .views import devices, triage
+from .views import devices, exits, my_work, pdf, plans, triage, visits
+from .views.casework import (
+    case_close_confirm_view,
+    case_close_reject_view,
+    case_close_request_view,
+    case_complete_view,
+    case_page,
+    case_session_view,
+    referral_page,
+    referral_status_view,
+)
 from .views.reveal import person_reveal_view
 
 urlpatterns = [
+    path("my-work/", my_work.my_work_view, name="backoffice_my_work"),
     path("reports/<int:pk>/", triage.report_workspace, name="backoffice_report"),
     path("reports/<int:pk>/assign/", triage.report_assign_view, name="backoffice_report_assign"),
     path("reports/<int:pk>/visit/", triage.report_visit_view, name="backoffice_report_visit"),
@@ -21,6 +32,63 @@ urlpatterns = [
         name="backoffice_report_attachment",
     ),
     path("persons/<int:pk>/reveal/", person_reveal_view, name="backoffice_person_reveal"),
+    # Issue 5: case assistance (U5-U10) and resource linking (U1-U4).
+    path("cases/<int:pk>/", case_page, name="backoffice_case"),
+    path("cases/<int:pk>/sessions/", case_session_view, name="backoffice_case_session"),
+    path("cases/<int:pk>/complete/", case_complete_view, name="backoffice_case_complete"),
+    path("cases/<int:pk>/close/", case_close_request_view, name="backoffice_case_close_request"),
+    path(
+        "cases/<int:pk>/close/confirm/",
+        case_close_confirm_view,
+        name="backoffice_case_close_confirm",
+    ),
+    path(
+        "cases/<int:pk>/close/reject/", case_close_reject_view, name="backoffice_case_close_reject"
+    ),
+    path("referrals/<int:pk>/", referral_page, name="backoffice_referral"),
+    path("referrals/<int:pk>/status/", referral_status_view, name="backoffice_referral_status"),
+    # Issue 5: the household plan (L7), follow-up visits (L6), exit and re-entry (D3).
+    path("households/<int:pk>/plan/", plans.plan_view, name="backoffice_plan"),
+    path(
+        "households/<int:pk>/plan/versions/<int:number>/",
+        plans.plan_view,
+        name="backoffice_plan_version",
+    ),
+    path("households/<int:pk>/plan/revise/", plans.plan_revise_view, name="backoffice_plan_revise"),
+    path(
+        "households/<int:pk>/visits/new/", visits.visit_record_view, name="backoffice_visit_record"
+    ),
+    path(
+        "households/<int:pk>/visits/<int:visit_id>/",
+        visits.visit_detail_view,
+        name="backoffice_visit",
+    ),
+    path("households/<int:pk>/exit/", exits.household_exit_view, name="backoffice_household_exit"),
+    path(
+        "households/<int:pk>/reenter/",
+        exits.household_reenter_view,
+        name="backoffice_household_reenter",
+    ),
+    path("visits-due/", visits.visits_due_view, name="backoffice_visits_due"),
+    # Issue 6: printing (L7, M5), scoped (B1) and audited (C1).
+    path(
+        "households/<int:pk>/pdf/plan/",
+        pdf.household_plan_pdf,
+        name="backoffice_household_plan_pdf",
+    ),
+    path(
+        "households/<int:pk>/pdf/file/",
+        pdf.household_file_pdf,
+        name="backoffice_household_file_pdf",
+    ),
+    path("print-jobs/", pdf.print_jobs_view, name="backoffice_print_jobs"),
+    path("print-jobs/<int:pk>/", pdf.print_job_view, name="backoffice_print_job"),
+    path("print-jobs/<int:pk>/retry/", pdf.print_job_retry_view, name="backoffice_print_job_retry"),
+    path(
+        "print-jobs/<int:pk>/download/",
+        pdf.print_job_download,
+        name="backoffice_print_job_download",
+    ),
     path("staff-devices/", devices.device_list, name="backoffice_devices"),
     path(
         "staff-devices/<int:user_id>/issue/", devices.device_issue, name="backoffice_device_issue"

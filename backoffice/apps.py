@@ -21,6 +21,6 @@ class BackofficeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import checks, signals  # noqa: F401  (checks: CJK fonts for PDFs, issue 6)
 
         post_migrate.connect(_sync_role_groups, sender=self)

@@ -62,6 +62,10 @@ class AuditAction(models.TextChoices):
     REQUEST_INFO = "request_info", _("要求补充信息")
     REJECT = "reject", _("不予纳入")
     DOWNLOAD = "download", _("下载附件")
+    CLOSE_REQUEST = "close_request", _("申请提前结案")
+    CLOSE = "close", _("结案")
+    EXIT = "exit", _("退出台账")  # D3
+    REENTER = "reenter", _("重新纳入台账")  # D3
 
 
 class AuditOutcome(models.TextChoices):
@@ -188,6 +192,12 @@ class TimelineKind(models.TextChoices):
     NEED = "need", _("帮扶需求")
     REPORT = "report", _("群众反映")
     VISIT = "visit", _("走访")
+    CASE = "case", _("个案帮扶")  # U5-U10
+    SESSION = "session", _("个案服务")  # U10
+    REFERRAL = "referral", _("资源链接")  # U1-U4
+    PLAN = "plan", _("帮扶计划")  # L7
+    EXIT = "exit", _("退出台账")  # D3
+    REENTRY = "reentry", _("重新纳入")  # D3
 
 
 class DeadlineState(models.TextChoices):
@@ -212,3 +222,197 @@ class VisitKind(models.TextChoices):
     FOLLOW_UP = "follow_up", _("跟踪回访")  # L6
     SPECIAL = "special", _("特殊情况走访")  # L6
     EXIT_REVIEW = "exit_review", _("退出评估走访")  # D3
+    EXIT_CHECKIN = "exit_checkin", _("退出后回访")  # D3: 3 months after an exit
+
+
+# Visits an active household can have; an exited one has only the check-in (D3).
+ACTIVE_VISIT_KINDS = (VisitKind.FOLLOW_UP, VisitKind.SPECIAL, VisitKind.EXIT_REVIEW)
+
+
+class MeasureStatus(models.TextChoices):
+    """How a measure of the household plan stands (L7, U4)."""
+
+    PLANNED = "planned", _("待落实")
+    IN_PROGRESS = "in_progress", _("落实中")
+    DONE = "done", _("已落实")
+    STOPPED = "stopped", _("已终止")
+
+
+OPEN_MEASURE_STATUSES = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
+
+
+class ExitReason(models.TextChoices):
+    """D3: why a household or a member leaves the ledger."""
+
+    NO_LONGER_ELIGIBLE = "no_longer_eligible", _("不再符合条件")
+    OUT_OF_HARDSHIP = "out_of_hardship", _("已脱困")
+    DECEASED = "deceased", _("死亡")
+    MOVED_AWAY = "moved_away", _("迁出")
+    OTHER = "other", _("其他")
+
+
+# Case assistance (个案帮扶, U5-U10) ------------------------------------------------------------
+
+
+class ServiceType(models.TextChoices):
+    """The services of case assistance named by U5-U9; which group may use which is below."""
+
+    SKILLS_TRAINING = "skills_training", _("技能培训")
+    COUNSELLING = "counselling", _("心理疏导")
+    TUTORING = "tutoring", _("子女课业辅导")
+    POLICY_INFORMATION = "policy_information", _("政策宣传")
+    EMOTIONAL_COMFORT = "emotional_comfort", _("精神慰藉")
+    RESOURCE_LINKING = "resource_linking", _("资源链接")
+    GUARDIANSHIP_AWARENESS = "guardianship_awareness", _("监护意识提升")
+    EDUCATION_GUIDANCE = "education_guidance", _("教育引导")
+    RELATIONSHIP_ADJUSTMENT = "relationship_adjustment", _("关系调适")
+    SKILL_LEARNING = "skill_learning", _("技能学习")
+    REHABILITATION = "rehabilitation", _("身体康复")
+    EMOTIONAL_COUNSELLING = "emotional_counselling", _("情绪疏导")
+
+
+# U5-U9: a case serves one group (S1-S5) and may use only that group's services. S6 has no
+# case-assistance standard in the notice, so no case is opened for it.
+SERVICE_TYPES_BY_GROUP: dict[str, tuple[ServiceType, ...]] = {
+    Category.S1: (  # U5
+        ServiceType.SKILLS_TRAINING,
+        ServiceType.COUNSELLING,
+        ServiceType.TUTORING,
+    ),
+    Category.S2: (  # U6
+        ServiceType.POLICY_INFORMATION,
+        ServiceType.EMOTIONAL_COMFORT,
+        ServiceType.RESOURCE_LINKING,
+    ),
+    Category.S3: (  # U7
+        ServiceType.GUARDIANSHIP_AWARENESS,
+        ServiceType.EDUCATION_GUIDANCE,
+        ServiceType.RELATIONSHIP_ADJUSTMENT,
+    ),
+    Category.S4: (  # U8
+        ServiceType.SKILL_LEARNING,
+        ServiceType.REHABILITATION,
+        ServiceType.EMOTIONAL_COUNSELLING,
+    ),
+    Category.S5: (  # U9
+        ServiceType.POLICY_INFORMATION,
+        ServiceType.COUNSELLING,
+        ServiceType.RESOURCE_LINKING,
+    ),
+}
+CASE_GROUPS = [(code, label) for code, label in Category.choices if code in SERVICE_TYPES_BY_GROUP]
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("服务中")
+    CLOSURE_REQUESTED = "closure_requested", _("提前结案待确认")
+    COMPLETED = "completed", _("已结案")
+    CLOSED_EARLY = "closed_early", _("提前结案")
+
+
+# Sessions may still be recorded while an early closure waits for the supervisor.
+OPEN_CASE_STATUSES = (CaseStatus.OPEN, CaseStatus.CLOSURE_REQUESTED)
+
+
+class CaseCloseReason(models.TextChoices):
+    MOVED = "moved", _("迁出")
+    DECEASED = "deceased", _("死亡")
+    REFUSED = "refused", _("拒绝服务")
+    OTHER = "other", _("其他")
+
+
+class ChangeDegree(models.TextChoices):
+    """U10: the degree of change a session found, on a fixed scale."""
+
+    MARKED = "marked", _("明显改善")
+    SOME = "some", _("有所改善")
+    NONE = "none", _("无变化")
+    WORSE = "worse", _("变差")
+
+
+# Resource linking (资源链接, U1-U4) --------------------------------------------------------------
+
+
+class ReferralKind(models.TextChoices):
+    ELIGIBLE_NOT_ENROLLED = "eligible_not_enrolled", _("符合条件未纳入")  # U1
+    PROXY_APPLICATION = "proxy_application", _("代理申请")  # U2
+    STILL_IN_DIFFICULTY = "still_in_difficulty", _("仍有困难")  # U3
+    SUPERVISION = "supervision", _("督办联络")  # U4
+
+
+class ReferralTargetType(models.TextChoices):
+    STREET_DEPARTMENT = "street_department", _("街道（乡镇）相关部门")
+    GOVERNMENT = "government", _("政府部门")
+    SOCIAL_ORGANISATION = "social_organisation", _("社会组织")
+    CHARITY = "charity", _("慈善组织")
+
+
+# Where each kind of referral may go (U1-U4).
+TARGET_TYPES_BY_KIND: dict[str, tuple[ReferralTargetType, ...]] = {
+    ReferralKind.ELIGIBLE_NOT_ENROLLED: (ReferralTargetType.STREET_DEPARTMENT,),  # U1
+    ReferralKind.PROXY_APPLICATION: (  # U2: materials go to whoever decides the application
+        ReferralTargetType.STREET_DEPARTMENT,
+        ReferralTargetType.GOVERNMENT,
+    ),
+    ReferralKind.STILL_IN_DIFFICULTY: (  # U3
+        ReferralTargetType.GOVERNMENT,
+        ReferralTargetType.SOCIAL_ORGANISATION,
+        ReferralTargetType.CHARITY,
+    ),
+    ReferralKind.SUPERVISION: (  # U4: the departments responsible for the plan's measures
+        ReferralTargetType.STREET_DEPARTMENT,
+        ReferralTargetType.GOVERNMENT,
+    ),
+}
+
+
+class ProxyBy(models.TextChoices):
+    """U2: who applies on the person's behalf."""
+
+    COMMITTEE = "committee", _("村（居）委会")
+    AGENCY = "agency", _("社工机构")
+
+
+class HelpMode(models.TextChoices):
+    """U3: how the government, social organisations or charities help."""
+
+    ONE_TO_ONE = "one_to_one", _("一对一")
+    MANY_TO_ONE = "many_to_one", _("多对一")
+    CROWDFUNDING = "crowdfunding", _("慈善众筹")
+
+
+class ReferralStatus(models.TextChoices):
+    SENT = "sent", _("已发送")
+    ACKNOWLEDGED = "acknowledged", _("已接收")
+    DONE = "done", _("已办结")
+    DECLINED = "declined", _("已拒绝")
+
+
+OPEN_REFERRAL_STATUSES = (ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED)
+
+
+# Printing (issue 6) ---------------------------------------------------------------------------
+
+
+class PrintDocument(models.TextChoices):
+    """The two printed documents of a household (L7, M5: 一户一策一档)."""
+
+    PLAN = "plan", _("个案帮扶方案")
+    FILE = "file", _("家庭档案")
+
+
+class PrintJobKind(models.TextChoices):
+    """What a batch print holds: the plans of a street, or of a worker's caseload (L7)."""
+
+    STREET_PLANS = "street_plans", _("街道（乡镇）全部帮扶方案")
+    CASELOAD_PLANS = "caseload_plans", _("我负责家庭的帮扶方案")
+
+
+class PrintJobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+OPEN_PRINT_JOB_STATUSES = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)

@@ -30,3 +30,28 @@ def user_can_record_visit(user) -> bool:
 def user_can_see_reporter(user) -> bool:
     """SECURITY B7: the reporter's identity is hidden from agencies."""
     return user.has_perm("backoffice.view_reporter")
+
+
+def user_can_work_cases(user) -> bool:
+    """Open cases and record their sessions (U5-U10): stations, districts and social workers."""
+    return user.has_perm("backoffice.add_case")
+
+
+def user_can_confirm_case_closure(user) -> bool:
+    """U10: a case closed early needs a supervisor's confirmation (district or station staff)."""
+    return user.has_perm("backoffice.confirm_case_closure")
+
+
+def user_can_link_resources(user) -> bool:
+    """Send referrals and record their progress (U1-U4)."""
+    return user.has_perm("backoffice.add_referral")
+
+
+def user_can_revise_plan(user) -> bool:
+    """Draw up or revise a household plan (L7): stations, districts and social workers."""
+    return user.has_perm("backoffice.add_plan")
+
+
+def user_can_decide_exit(user) -> bool:
+    """D3: a household or member leaves the ledger, or re-enters (district or station staff)."""
+    return user.has_perm("backoffice.decide_exit")

@@ -24,6 +24,7 @@ from .models import Area, Benefit, Household, Need, Person, PersonCategory
 from .permissions import user_can_open_child_record
 from .scope import scope_queryset
 from .services.audit import audit_record
+from .services.cases import household_casework
 from .services.ledger import household_create, household_missing_items, person_create, person_search
 from .services.ledger_edits import (
     StaleEditError,
@@ -32,6 +33,7 @@ from .services.ledger_edits import (
     ledger_record_save,
     person_update,
 )
+from .views.household_work import household_work_sections
 
 CHILD_AGE = 14
 
@@ -113,9 +115,12 @@ class HouseholdFilterSet(WagtailFilterSet):
         fields = ["status", "entry_route", "street", "category", "completeness_below"]
 
     def filter_category(self, queryset, name, value):
-        # One indexed EXISTS probe per household, no join + DISTINCT over all members, so the
-        # street list can walk its due-date index and stop at a page (P: ledger list <= 100 ms).
-        members = PersonCategory.objects.filter(person__household=OuterRef("pk"), category=value)
+        # P (ledger list <= 100 ms at 1M persons): an EXISTS per household instead of a join +
+        # DISTINCT over all members, so the list can walk its due-date index and stop at a page.
+        # Nested member -> category, so that the only way in is the household's members: as one
+        # join, SQLite without statistics walks every category row of that kind instead.
+        category = PersonCategory.objects.filter(person=OuterRef("pk"), category=value)
+        members = Person.objects.filter(household=OuterRef("pk")).filter(Exists(category))
         return queryset.filter(Exists(members))
 
 
@@ -143,6 +148,8 @@ class HouseholdInspectView(ScopedInspectMixin, InspectView):
             can_change=user.has_perm("backoffice.change_household"),
             can_add_person=user.has_perm("backoffice.add_person"),
             can_edit_records=user.has_perm("backoffice.change_personcategory"),
+            casework=household_casework(household, today=timezone.localdate()),  # U1-U10
+            work=household_work_sections(household=household, user=user),  # L6, L7, D3
         )
         audit_record(action=AuditAction.VIEW, request=self.request, obj=household)
         return context

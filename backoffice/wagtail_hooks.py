@@ -1,12 +1,17 @@
 from django.urls import include, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 
 from . import admin_urls
 from .permissions import user_can_issue_devices
+from .scope import user_scope
+from .services.my_work import my_work
 from .viewsets import area_viewset, audit_viewset
 from .viewsets_calendar import workday_calendar_viewset_group
+from .viewsets_casework import casework_viewset_group
 from .viewsets_ledger import ledger_viewset_group
 from .viewsets_triage import report_viewset
 
@@ -16,6 +21,7 @@ def register_viewsets():
     return [
         report_viewset,
         ledger_viewset_group,
+        casework_viewset_group,
         area_viewset,
         audit_viewset,
         workday_calendar_viewset_group,
@@ -37,3 +43,59 @@ def register_device_menu():
     return DeviceMenuItem(
         _("动态口令设备"), reverse("backoffice_devices"), icon_name="key", order=100
     )
+
+
+class MyWorkMenuItem(MenuItem):
+    def is_shown(self, request):
+        return user_scope(request.user).level != "none"
+
+
+@hooks.register("register_admin_menu_item")
+def register_my_work_menu():
+    return MyWorkMenuItem(_("我的工作"), reverse("backoffice_my_work"), icon_name="tasks", order=10)
+
+
+class VisitsDueMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("backoffice.view_household")
+
+
+@hooks.register("register_admin_menu_item")
+def register_visits_due_menu():
+    """L6/D3: households due or late for a follow-up visit, per street and per worker."""
+    return VisitsDueMenuItem(
+        _("回访提醒"), reverse("backoffice_visits_due"), icon_name="calendar-check", order=20
+    )
+
+
+class PrintJobsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return user_scope(request.user).level != "none"
+
+
+@hooks.register("register_admin_menu_item")
+def register_print_jobs_menu():
+    """Issue 6: batch printing of plans (a street's, or a worker's caseload), with progress."""
+    return PrintJobsMenuItem(
+        _("批量打印"), reverse("backoffice_print_jobs"), icon_name="doc-full", order=30
+    )
+
+
+class MyWorkPanel(Component):
+    """The admin home opens on the day's work for those who have a caseload (issue 5)."""
+
+    name = "my_work"
+    order = 10
+    template_name = "backoffice/includes/my_work_panel.html"
+
+    def __init__(self, user):
+        self.user = user
+
+    def get_context_data(self, parent_context=None):
+        return {"work": my_work(user=self.user, today=timezone.localdate())}
+
+
+@hooks.register("construct_homepage_panels")
+def add_my_work_panel(request, panels):
+    if user_scope(request.user).level != "none":
+        panels.insert(0, MyWorkPanel(request.user))

@@ -16,9 +16,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from backoffice.models import Area
 from backoffice.services.areas import areas_load
-from backoffice.services.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_accounts_create
+from backoffice.services.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    demo_accounts_create,
+)
 
 PASSWORD = DEMO_PASSWORD
+DEMO_USERNAMES = [account.username for account in DEMO_ACCOUNTS]
 
 
 def totp_now(secret_b32: str = DEMO_TOTP_SECRET) -> str:
@@ -49,9 +55,19 @@ def areas(db):
     return Area.objects
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The demo accounts once per test database: every test's transaction rolls back to them,
+    which saves creating eight users, groups and devices for each test."""
+    with django_db_blocker.unblock():
+        demo_accounts_create()
+
+
 @pytest.fixture
 def demo_users(areas, django_user_model):
-    demo_accounts_create()
+    # A transactional test before this one may have flushed them.
+    if django_user_model.objects.filter(username__in=DEMO_USERNAMES).count() < len(DEMO_USERNAMES):
+        demo_accounts_create()
     return {u.username: u for u in django_user_model.objects.all()}
 
 

@@ -2,6 +2,8 @@ from .areas import Area
 from .audit import AuditEvent
 from .auth import EnrolmentLink, LoginThrottle, RecoveryCode, RecoveryCodeDevice
 from .calendar import WorkdayOverride, WorkdayYear
+from .casework import Case, CaseSession, Referral
+from .exits import LedgerExit
 from .ledger import (
     Benefit,
     Household,
@@ -11,6 +13,8 @@ from .ledger import (
     Person,
     PersonCategory,
 )
+from .plans import MeasureProgress, Plan, PlanMeasure
+from .printing import PrintJob
 from .staff import Agency, StaffProfile
 from .triage import Triage, Visit
 
@@ -19,16 +23,24 @@ __all__ = [
     "Area",
     "AuditEvent",
     "Benefit",
+    "Case",
+    "CaseSession",
     "Household",
     "HouseholdAssignment",
     "HouseholdEvent",
+    "LedgerExit",
+    "MeasureProgress",
     "Need",
     "Person",
     "PersonCategory",
+    "Plan",
+    "PlanMeasure",
+    "PrintJob",
     "EnrolmentLink",
     "LoginThrottle",
     "RecoveryCode",
     "RecoveryCodeDevice",
+    "Referral",
     "StaffProfile",
     "Triage",
     "Visit",

@@ -68,6 +68,8 @@ class Household(models.Model):
     entered_on = models.DateField(_("纳入台账日期"), default=timezone.localdate)
     exited_on = models.DateField(_("退出日期"), null=True, blank=True)
     next_visit_due = models.DateField(_("下次回访截止"), null=True, blank=True, db_index=True)
+    # D3: a household that left is visited once more, 3 months later (None once done).
+    checkin_due = models.DateField(_("退出后回访日期"), null=True, blank=True, db_index=True)
     completeness = models.PositiveSmallIntegerField(_("完整度"), default=0, db_index=True)
     version = models.PositiveIntegerField(default=1)  # G3: optimistic locking
     created_at = models.DateTimeField(auto_now_add=True)
@@ -82,6 +84,12 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["street", "status", "next_visit_due"]),
             models.Index(fields=["district", "status", "next_visit_due"]),
+            # P (ledger list at 1M persons): a street's or district's files in due order, so a
+            # page of 50 is read off the index instead of sorting the whole jurisdiction.
+            models.Index(fields=["street", "next_visit_due", "id"], name="household_street_due"),
+            models.Index(
+                fields=["district", "next_visit_due", "id"], name="household_district_due"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -131,6 +139,8 @@ class Person(models.Model):
         _("就业状况"), max_length=12, choices=Employment.choices, blank=True
     )
     health = models.CharField(_("健康状况"), max_length=12, choices=Health.choices, blank=True)
+    # D3: a member who left the ledger (deceased, moved away...); the reason is in LedgerExit.
+    exited_on = models.DateField(_("退出日期"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -144,6 +154,21 @@ class Person(models.Model):
         permissions = [
             ("view_child_record", _("查看未满 14 周岁儿童的档案")),
             ("reveal_identifiers", _("查看完整身份证号和电话")),
+        ]
+        # P (person search at 1M persons): a name or initials prefix, counted and scoped by
+        # household without reading the rows; pattern ops so PostgreSQL's LIKE 'x%' uses them
+        # whatever the collation (other databases ignore opclasses).
+        indexes = [
+            models.Index(
+                fields=["name", "household"],
+                name="person_name_household",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
+            models.Index(
+                fields=["name_initials", "household"],
+                name="person_initials_household",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,6 +200,8 @@ class PersonCategory(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "subtype"], name="unique_person_subtype")
         ]
+        # P (ledger list filtered by category): "has this member that category" from the index.
+        indexes = [models.Index(fields=["person", "category"], name="personcategory_person_cat")]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}·{self.get_subtype_display()}"

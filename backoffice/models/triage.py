@@ -86,6 +86,16 @@ class Visit(models.Model):
     visitors = models.CharField(_("走访人员"), max_length=200)
     findings = models.TextField(_("了解到的情况"))
     needs = models.TextField(_("当前需求"), blank=True)
+    # L6: how the plan's measures are being carried out (per measure in MeasureProgress).
+    measures_progress = models.TextField(_("帮扶措施落实情况"), blank=True)
+    plan = models.ForeignKey(
+        "backoffice.Plan",
+        verbose_name=_("当时的帮扶计划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

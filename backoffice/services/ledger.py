@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from .. import identity
 from ..enums import AuditAction, Category, HouseholdStatus, TimelineKind
 from ..models import Area, Household, Person
+from ..rhythm import follow_up_due
 from .audit import audit_record
 from .timeline import timeline_add
 
@@ -109,7 +110,10 @@ def household_missing_items(household: Household) -> tuple[list[MissingItem], in
             categories=[(cat.category, cat.details) for cat in person.categories.all()],
             has_benefits=bool(person.benefits.all()),
         )
-        for person in household.members.prefetch_related("categories", "benefits")
+        # D3: a member who left the ledger no longer has items to complete.
+        for person in household.members.filter(exited_on__isnull=True).prefetch_related(
+            "categories", "benefits"
+        )
     ]
     return ledger_missing_items(members=members, has_needs=household.needs.exists())
 
@@ -175,6 +179,8 @@ def household_create(
         entered_on=entered_on,
         learned_on=learned_on,
         status=HouseholdStatus.ACTIVE,
+        # L6: the follow-up clock starts when the file is opened; each visit restarts it.
+        next_visit_due=follow_up_due(entered_on),
     )
     audit_record(action=AuditAction.CREATE, request=request, obj=household)
     timeline_add(

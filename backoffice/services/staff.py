@@ -11,7 +11,8 @@ from ..enums import AreaLevel, Role
 from ..models import Agency, Area, StaffProfile
 
 ADMIN_ACCESS = "wagtailadmin.access_admin"
-LEDGER_MODELS = ("household", "person", "personcategory", "benefit", "need")
+# "plan": the household plan (L7), kept as versions; drawn up by those who keep the file.
+LEDGER_MODELS = ("household", "person", "personcategory", "benefit", "need", "plan")
 LEDGER_READ = ["backoffice.view_area", *(f"backoffice.view_{m}" for m in LEDGER_MODELS)]
 # Those who work cases keep the file up to date; categories, benefits and needs can be removed,
 # households and persons never (they leave the ledger by an exit, issue 5).
@@ -31,6 +32,15 @@ CALENDAR_EDIT = [
 # nor see who reported (SECURITY B7).
 REPORT_READ = ["intake.view_report"]
 TRIAGE = ["backoffice.triage_report", "backoffice.record_visit", "backoffice.view_reporter"]
+# Issue 5: case assistance (U5-U10) and resource linking (U1-U4), run by stations and social
+# workers (M4). Closing a case early needs a supervisor: district or station staff confirm.
+CASEWORK_MODELS = ("case", "casesession", "referral")
+CASEWORK_READ = [f"backoffice.view_{m}" for m in CASEWORK_MODELS]
+CASEWORK_WRITE = [f"backoffice.{a}_{m}" for m in CASEWORK_MODELS for a in ("add", "change")]
+CONFIRM_CASE_CLOSURE = "backoffice.confirm_case_closure"
+# D3: the decision that a household or member leaves the ledger, or re-enters, is the civil
+# affairs staff's (district, station); agencies make the review visit it rests on.
+EXIT_DECISION = "backoffice.decide_exit"
 
 # What each role's group may do in the admin. Ledger rows are further cut by the scope.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
@@ -41,6 +51,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *CALENDAR_EDIT,
         *REPORT_READ,
         "backoffice.view_reporter",
+        *CASEWORK_READ,
     ],
     Role.DISTRICT_BUREAU: [
         ADMIN_ACCESS,
@@ -49,6 +60,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         CHILD_RECORDS,
         *REPORT_READ,
         *TRIAGE,
+        *CASEWORK_READ,
+        *CASEWORK_WRITE,
+        CONFIRM_CASE_CLOSURE,
+        EXIT_DECISION,
     ],
     Role.STREET_STATION: [
         ADMIN_ACCESS,
@@ -58,6 +73,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         REVEAL,
         *REPORT_READ,
         *TRIAGE,
+        *CASEWORK_READ,
+        *CASEWORK_WRITE,
+        CONFIRM_CASE_CLOSURE,
+        EXIT_DECISION,
     ],
     # An agency worker keeps assigned files up to date but opens no new household: a file it
     # opened would not be assigned to it, so it could not see it.
@@ -67,6 +86,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *(p for p in LEDGER_WRITE if p != "backoffice.add_household"),
         *REPORT_READ,
         "backoffice.record_visit",
+        *CASEWORK_READ,
+        *CASEWORK_WRITE,
     ],
     # SECURITY B5: the auditor reads the audit log and nothing else.
     Role.AUDITOR: [ADMIN_ACCESS, "backoffice.view_auditevent"],

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_tasks",
+    "django_tasks_db",
     "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -205,7 +206,9 @@ INTAKE_MAX_FILE_BYTES = 10 * 1024 * 1024
 INTAKE_MAX_FILES = 5
 INTAKE_MAX_IMAGE_PIXELS = 40_000_000
 
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Background jobs (DESIGN.md): queued in the database, run by `manage.py db_worker` (`make run`
+# starts one beside runserver). The test settings run tasks immediately instead.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("REDIS_URL"):

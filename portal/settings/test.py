@@ -20,6 +20,8 @@ STORAGES = {
 }
 WAGTAILADMIN_BASE_URL = "http://testserver"
 DEMO_DATA_ALLOWED = True
+# Tasks run at once, inside the test (mails, batch prints); no worker in the suite.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # make test-postgres gives every run its own database name so that runs never collide.
 if os.environ.get("TEST_DATABASE_NAME"):

@@ -22,6 +22,7 @@ def test_seed_demo_creates_every_demo_account_with_a_device(db, django_user_mode
 
 @override_settings(DEMO_DATA_ALLOWED=False)
 def test_seed_demo_refuses_production_settings(db, django_user_model):
+    django_user_model.objects.all().delete()  # the suite's shared demo accounts
     with pytest.raises(CommandError, match="生产环境"):
         call_command("seed_demo")
     assert not django_user_model.objects.exists()
@@ -184,3 +185,26 @@ def test_community_weights_share_the_district_population():
     assert weights[0] == weights[1] == pytest.approx(DISTRICT_POPULATION["110101000000"] / 2)
     assert sum(weights[2:]) == pytest.approx(DISTRICT_POPULATION["110111000000"])
     assert weights[3] == weights[4] == pytest.approx(weights[2] / 2)  # a village counts half
+
+
+def test_seed_demo_makes_a_living_ledger_for_the_demo_station(db, areas, client):
+    """Issue 5, item 7: plans, visits, cases, sessions, referrals and exits, some overdue."""
+    import io
+
+    from backoffice.models import Case, Plan, Referral, Visit
+    from intake.models import Report
+    from tests.conftest import verified_login
+
+    call_command("seed_demo", households=60, reports=10, casework=6, seed=7, stdout=io.StringIO())
+    assert Report.objects.count() == 10
+    assert Plan.objects.exists() and Visit.objects.filter(kind="follow_up").exists()
+    assert Case.objects.exists() and Referral.objects.exists()
+    street = django_user_model_get("street")
+    html = verified_login(client, street).get("/admin/my-work/").content.decode()
+    assert "我的工作" in html and "BJ" in html
+
+
+def django_user_model_get(username):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=username)

@@ -1,5 +1,6 @@
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from backoffice.models import Area
 from backoffice.services.areas import areas_load
@@ -9,18 +10,32 @@ from backoffice.services.demo import (
     demo_accounts_create,
     require_demo_allowed,
 )
+from backoffice.services.demo_casework import demo_casework_create
 from backoffice.services.demo_ledger import demo_households_create
+from backoffice.services.demo_reports import demo_reports_create
 from portal.services import home_page_ensure
 
 
 class Command(BaseCommand):
-    help = "生成演示账号（仅开发/测试环境）。"
+    help = "生成演示账号和演示数据（仅开发/测试环境）。"
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--households", type=int, default=0, help="再生成多少户演示家庭档案（默认 0）"
         )
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（结果可复现）")
+        parser.add_argument(
+            "--reports",
+            type=int,
+            default=0,
+            help="再生成多少条群众反映，进入分派研判队列（默认 0）",
+        )
+        parser.add_argument(
+            "--casework",
+            type=int,
+            default=0,
+            help="为演示街道多少户制定帮扶方案、记录回访、个案和资源链接（默认 0）",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -33,6 +48,22 @@ class Command(BaseCommand):
         self.stdout.write(f"演示账号（密码 {DEMO_PASSWORD}，TOTP 密钥 {DEMO_TOTP_SECRET}）：")
         for account in accounts:
             self.stdout.write(f"  {account.username:<10} {account.description}")
-        if options["households"]:
-            persons = demo_households_create(households=options["households"], seed=options["seed"])
-            self.stdout.write(f"已生成 {options['households']} 户演示家庭、{persons} 名成员。")
+        households = options["households"]
+        if households:
+            persons = demo_households_create(
+                households=households, seed=options["seed"], progress=self._progress
+            )
+            self.stdout.write(f"已生成 {households} 户演示家庭、{persons} 名成员。")
+        if options["reports"]:
+            made = demo_reports_create(count=options["reports"], seed=options["seed"])
+            self.stdout.write(f"已生成 {made} 条群众反映。")
+        if options["casework"]:
+            worked = demo_casework_create(
+                households=options["casework"], seed=options["seed"], today=timezone.localdate()
+            )
+            self.stdout.write(f"已为 {worked} 户制定帮扶方案并记录回访、个案和资源链接。")
+
+    def _progress(self, households: int, persons: int, seconds: float) -> None:
+        # Issue 3 item 6: 600,000 households take minutes, so say how far we are.
+        self.stdout.write(f"  {households:>9,} 户  {persons:>10,} 人  {seconds:7.1f} 秒")
+        self.stdout.flush()

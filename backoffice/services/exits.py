@@ -1,0 +1,289 @@
+"""D3, the exit mechanism: leaving the ledger after a review visit, and coming back.
+
+D3: "after follow-up visits and information review, people no longer eligible or out of
+hardship leave the ledger, with the reason; they can re-enter later". So an exit, of a whole
+household or of one member, names a coded reason ("other" with a written one) and the
+exit-review visit (退出评估走访) it rests on: a visit of this household made during its current
+stay in the ledger and at most one follow-up period (3 months, L6) before the exit, since an
+older visit no longer describes the household. The file stays readable; the follow-up clock
+stops and a check-in visit is due 3 months after the exit. A re-entry keeps all history and
+starts a new follow-up clock. Status changes are conditional updates, so two staff doing the
+same at once cannot both succeed (G3/G4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from ..enums import AuditAction, ExitReason, HouseholdStatus, TimelineKind, VisitKind
+from ..models import Household, LedgerExit, Person, Visit
+from ..rhythm import FOLLOW_UP_MONTHS, add_months, checkin_due, follow_up_due
+from .audit import audit_record
+from .errors import RuleError
+from .ledger import household_refresh_completeness
+from .timeline import _actor_name, timeline_add
+from .visits import household_active_since
+
+MIN_REASON_LENGTH = 4
+
+
+class ExitError(RuleError):
+    """An exit or re-entry that cannot be made; the message says why."""
+
+
+def exit_review_visits(household: Household, *, on: dt.date) -> QuerySet[Visit]:
+    """The exit-review visits an exit on `on` may rest on (D3), latest first."""
+    earliest = max(household_active_since(household), add_months(on, -FOLLOW_UP_MONTHS))
+    return household.visits.filter(
+        kind=VisitKind.EXIT_REVIEW, visited_on__gte=earliest, visited_on__lte=on
+    ).order_by("-visited_on", "-id")
+
+
+def _check_exit(
+    household: Household,
+    *,
+    reason: str,
+    reason_text: str,
+    review_visit: Visit | None,
+    exited_on: dt.date,
+) -> str:
+    if reason not in ExitReason.values:
+        raise ExitError("请选择退出原因。", field="reason")
+    reason_text = reason_text.strip()
+    if reason == ExitReason.OTHER and len(reason_text) < MIN_REASON_LENGTH:
+        raise ExitError("选择“其他”时，请写明具体的退出原因（至少 4 个字）。", field="reason_text")
+    if exited_on > timezone.localdate():
+        raise ExitError("退出日期不能晚于今天。", field="exited_on")
+    if review_visit is None:
+        raise ExitError(
+            "请先记录退出评估走访（D3：经跟踪回访和信息核查后方可退出），再办理退出。",
+            field="review_visit",
+        )
+    if not exit_review_visits(household, on=exited_on).filter(pk=review_visit.pk).exists():
+        raise ExitError(
+            "所选走访不能作为退出依据：须为本户在册期间、退出日期前 3 个月内的退出评估走访。",
+            field="review_visit",
+        )
+    return reason_text
+
+
+@transaction.atomic
+def household_exit(
+    *,
+    household: Household,
+    reason: str,
+    reason_text: str = "",
+    review_visit: Visit | None,
+    exited_on: dt.date | None = None,
+    request,
+) -> LedgerExit:
+    """D3: the household leaves the ledger. Its file stays readable, the follow-up clock stops,
+    and a check-in visit is due 3 months later."""
+    exited_on = exited_on or timezone.localdate()
+    reason_text = _check_exit(
+        household,
+        reason=reason,
+        reason_text=reason_text,
+        review_visit=review_visit,
+        exited_on=exited_on,
+    )
+    due = checkin_due(exited_on)
+    left = Household.objects.filter(pk=household.pk, status=HouseholdStatus.ACTIVE).update(
+        status=HouseholdStatus.EXITED,
+        exited_on=exited_on,
+        next_visit_due=None,
+        checkin_due=due,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if left != 1:
+        raise ExitError("该家庭已退出台账，本次操作未执行。请刷新页面查看。")
+    household.refresh_from_db()
+    user = request.user
+    record = LedgerExit.objects.create(
+        household=household,
+        reason=reason,
+        reason_text=reason_text,
+        review_visit=review_visit,
+        exited_on=exited_on,
+        decided_by=user,
+        decided_by_name=_actor_name(user),
+    )
+    audit_record(
+        action=AuditAction.EXIT,
+        request=request,
+        obj=household,
+        detail={"reason": reason, "review_visit": review_visit.pk, "exit": record.pk},
+    )
+    timeline_add(
+        household=household,
+        kind=TimelineKind.EXIT,
+        summary=(
+            f"整户退出台账：{record.reason_label}"
+            f"（依据 {review_visit.visited_on:%Y-%m-%d} 退出评估走访）；"
+            f"退出后回访 {due:%Y-%m-%d}"
+        ),
+        user=user,
+    )
+    return record
+
+
+@transaction.atomic
+def person_exit(
+    *,
+    person: Person,
+    reason: str,
+    reason_text: str = "",
+    review_visit: Visit | None,
+    exited_on: dt.date | None = None,
+    request,
+) -> LedgerExit:
+    """D3: one member leaves the ledger (for example deceased or moved away); the household
+    stays. The member's record stays readable and no longer counts for completeness."""
+    household = person.household
+    if household.status != HouseholdStatus.ACTIVE:
+        raise ExitError("该家庭已整户退出台账，无需为成员单独办理退出。")
+    exited_on = exited_on or timezone.localdate()
+    reason_text = _check_exit(
+        household,
+        reason=reason,
+        reason_text=reason_text,
+        review_visit=review_visit,
+        exited_on=exited_on,
+    )
+    left = Person.objects.filter(pk=person.pk, exited_on__isnull=True).update(
+        exited_on=exited_on, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if left != 1:
+        raise ExitError(f"成员 {person.name} 已退出台账，本次操作未执行。请刷新页面查看。")
+    person.refresh_from_db()
+    user = request.user
+    record = LedgerExit.objects.create(
+        household=household,
+        person=person,
+        reason=reason,
+        reason_text=reason_text,
+        review_visit=review_visit,
+        exited_on=exited_on,
+        decided_by=user,
+        decided_by_name=_actor_name(user),
+    )
+    household_refresh_completeness(household)
+    audit_record(
+        action=AuditAction.EXIT,
+        request=request,
+        obj=person,
+        detail={"reason": reason, "review_visit": review_visit.pk, "exit": record.pk},
+    )
+    timeline_add(
+        household=household,
+        kind=TimelineKind.EXIT,
+        summary=f"成员 {person.name} 退出台账：{record.reason_label}",
+        user=user,
+    )
+    return record
+
+
+def _check_reentry(reason: str, reentered_on: dt.date, exited_on: dt.date | None) -> str:
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ExitError("请写明重新纳入的原因（至少 4 个字）。", field="reason")
+    if reentered_on > timezone.localdate():
+        raise ExitError("重新纳入日期不能晚于今天。", field="reentered_on")
+    if exited_on and reentered_on < exited_on:
+        raise ExitError(
+            f"重新纳入日期不能早于退出日期（{exited_on:%Y-%m-%d}）。", field="reentered_on"
+        )
+    return reason
+
+
+def _close_exit(record: LedgerExit | None, *, reentered_on: dt.date, reason: str, user) -> None:
+    if record is not None:
+        record.reentered_on = reentered_on
+        record.reentry_reason = reason
+        record.reentered_by_name = _actor_name(user)
+        record.save(update_fields=["reentered_on", "reentry_reason", "reentered_by_name"])
+
+
+@transaction.atomic
+def household_reenter(
+    *, household: Household, reason: str, reentered_on: dt.date | None = None, request
+) -> Household:
+    """D3: a household that left comes back. Its history (plans, visits, needs, exits) is kept;
+    a new follow-up clock starts on the day of re-entry (L6)."""
+    reentered_on = reentered_on or timezone.localdate()
+    reason = _check_reentry(reason, reentered_on, household.exited_on)
+    due = follow_up_due(reentered_on)
+    back = Household.objects.filter(pk=household.pk, status=HouseholdStatus.EXITED).update(
+        status=HouseholdStatus.ACTIVE,
+        exited_on=None,
+        checkin_due=None,
+        next_visit_due=due,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if back != 1:
+        raise ExitError("该家庭在册，无需重新纳入。请刷新页面查看。")
+    household.refresh_from_db()
+    record = (
+        LedgerExit.objects.filter(household=household, person__isnull=True)
+        .filter(reentered_on__isnull=True)
+        .order_by("-exited_on", "-id")
+        .first()
+    )
+    _close_exit(record, reentered_on=reentered_on, reason=reason, user=request.user)
+    audit_record(
+        action=AuditAction.REENTER,
+        request=request,
+        obj=household,
+        detail={"fields": ["reason"], "exit": getattr(record, "pk", None)},
+    )
+    timeline_add(
+        household=household,
+        kind=TimelineKind.REENTRY,
+        summary=f"重新纳入台账：{reason}；下次回访截止 {due:%Y-%m-%d}",
+        user=request.user,
+    )
+    return household
+
+
+@transaction.atomic
+def person_reenter(
+    *, person: Person, reason: str, reentered_on: dt.date | None = None, request
+) -> Person:
+    """D3: a member who left comes back into the household's file."""
+    household = person.household
+    if household.status != HouseholdStatus.ACTIVE:
+        raise ExitError("该家庭已整户退出台账，请先办理整户重新纳入。")
+    reentered_on = reentered_on or timezone.localdate()
+    reason = _check_reentry(reason, reentered_on, person.exited_on)
+    back = Person.objects.filter(pk=person.pk, exited_on__isnull=False).update(
+        exited_on=None, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if back != 1:
+        raise ExitError(f"成员 {person.name} 在册，无需重新纳入。请刷新页面查看。")
+    person.refresh_from_db()
+    record = (
+        LedgerExit.objects.filter(person=person, reentered_on__isnull=True)
+        .order_by("-exited_on", "-id")
+        .first()
+    )
+    _close_exit(record, reentered_on=reentered_on, reason=reason, user=request.user)
+    household_refresh_completeness(household)
+    audit_record(
+        action=AuditAction.REENTER,
+        request=request,
+        obj=person,
+        detail={"fields": ["reason"], "exit": getattr(record, "pk", None)},
+    )
+    timeline_add(
+        household=household,
+        kind=TimelineKind.REENTRY,
+        summary=f"成员 {person.name} 重新纳入台账：{reason}",
+        user=request.user,
+    )
+    return person
