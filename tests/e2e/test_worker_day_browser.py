@@ -1,0 +1,84 @@
+"""Issue 5 in a real browser: the `worker` signs in with a TOTP code, opens my-work, records a
+follow-up visit (L6) and a case session (U10), and sees both on the household timeline (L7)."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from backoffice.enums import EntryRoute, Relation
+from backoffice.models import Agency, Area, Household, HouseholdAssignment
+from backoffice.services.areas import areas_load
+from backoffice.services.demo import demo_accounts_create
+from backoffice.services.ledger import household_create, person_create
+from portal.services import home_page_ensure
+from tests.conftest import PASSWORD, totp_now
+from tests.e2e.conftest import SCREENSHOTS
+from tests.integration.casework import open_elderly_case
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def caseload(live_server):
+    areas_load(Area)
+    home_page_ensure()
+    demo_accounts_create()
+    worker = get_user_model().objects.get(username="worker")
+    station = get_user_model().objects.get(username="street")
+    household = household_create(
+        community=Area.objects.get(code="110101001001"),
+        address="多福巷12号院3-201",
+        entry_route=EntryRoute.REPORT,
+        entered_on=dt.date.today() - dt.timedelta(days=200),
+    )
+    Household.objects.filter(pk=household.pk).update(
+        next_visit_due=dt.date.today() - dt.timedelta(days=5)
+    )
+    person = person_create(
+        household=household,
+        name="赵桂兰",
+        relation=Relation.HEAD,
+        sex="female",
+        birth_date=dt.date(1941, 4, 2),
+    )
+    HouseholdAssignment.objects.create(
+        household=household, worker=worker, agency=Agency.objects.first()
+    )
+    case = open_elderly_case(household=household, person=person, user=station, worker=worker)
+    return live_server, household, case
+
+
+def test_the_worker_runs_the_day_from_my_work(desktop, caseload):
+    server, household, case = caseload
+    page = desktop
+    page.goto(server.url + "/admin/login/")
+    page.fill("input[name=username]", "worker")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=otp_token]", totp_now())
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.goto(server.url + "/admin/my-work/")
+    assert household.file_number in page.content()  # the follow-up visit is overdue
+    assert "0 / 5" in page.content()  # the case has no session yet
+    with page.expect_navigation():
+        page.click(f"#visits a[href='/admin/households/{household.pk}/visits/new/']")
+    page.fill("#id_visited_on", dt.date.today().isoformat())
+    page.fill("#id_visitors", "社工演示")
+    page.fill("#id_findings", "老人精神状态良好，腿伤恢复中")
+    if page.locator("#id_measures_progress").count():
+        page.fill("#id_measures_progress", "暂无帮扶计划措施")
+    with page.expect_navigation():
+        page.click("button:has-text('保存走访记录')")
+    page.goto(server.url + f"/admin/cases/{case.pk}/")
+    page.fill("#id_held_on", dt.date.today().isoformat())
+    page.fill("#id_content", "上门陪伴聊天，讲解高龄津贴政策")
+    page.check("input[name=change_degree] >> nth=1")
+    with page.expect_navigation():
+        page.click("button:has-text('保存服务记录')")
+    page.goto(server.url + f"/admin/households/inspect/{household.pk}/")
+    timeline = page.locator("#timeline-title").locator("xpath=..").inner_text()
+    today = dt.date.today().isoformat()
+    assert f"跟踪回访（{today}，社工演示）" in timeline
+    assert f"个案 {case.pk} 第 1 次服务（{today}）" in timeline
+    page.screenshot(path=str(SCREENSHOTS / "worker-timeline.png"), full_page=True)
