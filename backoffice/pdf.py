@@ -190,7 +190,7 @@ def pdf_merge_templates(items: Iterable[tuple[str, dict]], target, *, on_documen
     return sum(len(document.pages) for document in documents)
 
 
-def pdf_files_concatenate(paths: Sequence[str | Path], target) -> None:
+def pdf_files_concatenate(paths: Sequence[str | Path], target, *, title: str = "") -> None:
     """Concatenate finished PDF files (the chunks of a batch) into `target`, outlines kept."""
     from pypdf import PdfWriter
 
@@ -198,6 +198,7 @@ def pdf_files_concatenate(paths: Sequence[str | Path], target) -> None:
     try:
         for path in paths:
             writer.append(str(path))
+        writer.add_metadata({"/Title": title, "/Producer": "WeasyPrint, pypdf"})
         writer.write(target)
     except Exception as exc:
         logger.exception("PDF concatenation failed")

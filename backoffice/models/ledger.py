@@ -84,8 +84,10 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["street", "status", "next_visit_due"]),
             models.Index(fields=["district", "status", "next_visit_due"]),
-            # P (ledger list at 1M persons): a street's or district's files in due order, so a
-            # page of 50 is read off the index instead of sorting the whole jurisdiction.
+            # P (ledger list at 1M persons): files in due order (the list's default), in all of
+            # Beijing or in a street or district, read a page of 50 off the index instead of
+            # sorting the whole jurisdiction (PostgreSQL keeps equal dates in row order).
+            models.Index(fields=["next_visit_due", "id"], name="household_due"),
             models.Index(fields=["street", "next_visit_due", "id"], name="household_street_due"),
             models.Index(
                 fields=["district", "next_visit_due", "id"], name="household_district_due"

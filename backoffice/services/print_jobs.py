@@ -170,13 +170,13 @@ def _render_chunk_in_child(arguments: tuple) -> int:
 
 def _render_chunks(job: PrintJob, household_ids: list[int], viewer: Viewer, folder: str):
     """Render the batch in chunks (bounded memory), in parallel when the machine allows."""
-    chunks = [
-        household_ids[start : start + CHUNK_SIZE]
-        for start in range(0, len(household_ids), CHUNK_SIZE)
-    ]
+    processes = batch_processes()
+    # Small batches are split evenly between the processes; large ones in CHUNK_SIZE pieces.
+    size = max(1, min(CHUNK_SIZE, -(-len(household_ids) // processes)))
+    chunks = [household_ids[start : start + size] for start in range(0, len(household_ids), size)]
     paths = [os.path.join(folder, f"chunk-{index:05d}.pdf") for index in range(len(chunks))]
     arguments = [(job.pk, chunk, viewer, path) for chunk, path in zip(chunks, paths, strict=True)]
-    processes = min(batch_processes(), len(chunks))
+    processes = min(processes, len(chunks))
     if processes == 1:
         pages = [_render_chunk(*args) for args in arguments]
     else:
@@ -206,7 +206,7 @@ def print_job_run(*, job_id: int) -> PrintJob:
                 result = paths[0]
             else:
                 result = os.path.join(folder, "batch.pdf")
-                pdf_files_concatenate(paths, result)
+                pdf_files_concatenate(paths, result, title=job.scope_label)
             with open(result, "rb") as pdf:
                 job.file.save(f"print-job-{job.pk}.pdf", File(pdf), save=False)
     except Exception as exc:

@@ -78,6 +78,14 @@ def assign(household, user) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def remove_printed_files(db):
+    """Batch files land under PRIVATE_MEDIA_ROOT; the database rolls back, the disk not."""
+    yield
+    for job in PrintJob.objects.exclude(file=""):
+        job.file.delete(save=False)
+
+
 @pytest.fixture
 def no_network(monkeypatch):
     attempts = []
