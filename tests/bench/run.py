@@ -22,9 +22,9 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from tests.bench import foundation, ledger  # noqa: E402
+from tests.bench import foundation, intake, ledger, pdf  # noqa: E402
 
-BENCHMARKS = [foundation.run, ledger.run]
+BENCHMARKS = [foundation.run, ledger.run, intake.run, pdf.run]
 OUT = Path(settings.BASE_DIR) / "var" / "bench" / "results.json"
 
 
