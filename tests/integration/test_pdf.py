@@ -510,3 +510,25 @@ def test_a_failed_batch_job_says_so_and_a_retry_succeeds(
     job.refresh_from_db()
     assert (job.status, job.done, job.total) == (PrintJobStatus.DONE, 2, 2)
     assert job.file
+
+
+def test_a_batch_larger_than_a_chunk_is_joined_into_one_pdf_in_order(
+    ledger, demo_users, monkeypatch
+):
+    monkeypatch.setattr(print_jobs, "CHUNK_SIZE", 1)  # each household its own chunk file
+    job = print_jobs.print_job_create(
+        user=demo_users["street"], street=ledger["home"].street, request=None
+    )
+    job = print_jobs.print_job_run(job_id=job.pk)
+    assert (job.status, job.done) == (PrintJobStatus.DONE, 2)
+    with job.file.open("rb") as pdf:
+        reader = PdfReader(pdf)
+        texts = [page.extract_text() for page in reader.pages]
+        outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert len(texts) == job.pages
+    first = next(i for i, text in enumerate(texts) if ledger["assigned"].file_number in text)
+    assert all(ledger["home"].file_number in text for text in texts[:first])
+    assert outline == [
+        f"个案帮扶方案 {ledger['home'].file_number}",
+        f"个案帮扶方案 {ledger['assigned'].file_number}",
+    ]
