@@ -11,20 +11,22 @@ Everything random comes from `random.Random(seed)`, so the same call gives the s
 (only the AES-GCM nonces of the encrypted identifiers differ, as they must). Each batch of
 households is drawn as plain rows with their primary keys, scored by the same completeness
 rule as the back office (`ledger_missing_items`) and bulk-inserted in one transaction
-(`_bulk_insert`: executemany on SQLite, COPY on PostgreSQL) by a writer thread while the next
-batch is drawn, so 600,000 households take minutes (DESIGN.md: <= 10 min), not hours.
+(`_bulk_insert`: executemany on SQLite, COPY on PostgreSQL) while a forked child draws the
+next batch, so 600,000 households take minutes (DESIGN.md: <= 10 min), not hours.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import multiprocessing
 import random
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from multiprocessing.connection import Connection
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -185,7 +187,7 @@ DEMO_STREET = "110101001000"  # 东华门街道: the demo station, and the demo 
 DEMO_NEED = "需要定期上门探访并协助申请相关补贴"
 DEMO_EVENT = "建档（演示数据）"
 SYSTEM_ACTOR = "系统"
-BATCH_HOUSEHOLDS = 2_000  # households per bulk batch and transaction
+BATCH_HOUSEHOLDS = 5_000  # households per bulk batch and transaction
 PROGRESS_EVERY = 50_000  # households between two progress reports
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -312,16 +314,24 @@ class _Generator:
         first_person_id: int,
         worker_id: int | None,
         agency_id: int | None,
+        file_sequences: dict[str, int],
     ) -> None:
         self.rng = random.Random(seed)
         self.today = today
         self.person_ids = itertools.count(first_person_id)
         self.worker_id, self.agency_id = worker_id, agency_id
+        self.file_sequences = file_sequences
         self.initials: dict[str, str] = {}  # pinyin is slow; names repeat
         self.ids: set[str] = set()
         self.phones: set[str] = set()
         self.mix_cum = list(itertools.accumulate(w for _c, _s, w in CATEGORY_MIX))
         self.subtype_labels = {value: str(label) for value, label in Subtype.choices}
+
+    def file_number(self, *, code: str, year: int) -> str:
+        """The next number of the street and year, as `next_file_number` gives them (L7)."""
+        prefix = f"{code[:9]}-{year}"
+        sequence = self.file_sequences[prefix] = self.file_sequences.get(prefix, 0) + 1
+        return f"{prefix}-{sequence:05d}"
 
     def name(self) -> str:
         rng = self.rng
@@ -448,12 +458,39 @@ class _Generator:
             has_benefits=has_benefits,
         )
 
+    def batches(
+        self,
+        *,
+        households: int,
+        batch_size: int,
+        first_household: int,
+        communities: Sequence[tuple[str, str, str]],
+        cum_weights: Sequence[float],
+    ) -> Iterator[_Batch]:
+        """The batches in order: communities weighted by population, every 10th household in
+        the demo street (so the street and worker demos see files), every 20th assigned."""
+        rng = self.rng
+        demo_street = [c for c in communities if c[2] == DEMO_STREET]
+        for batch_start in range(0, households, batch_size):
+            batch = _Batch()
+            for number in range(batch_start, min(batch_start + batch_size, households)):
+                if number % 10 == 0:
+                    community = rng.choice(demo_street)
+                else:
+                    community = rng.choices(communities, cum_weights=cum_weights)[0]
+                self.household(
+                    batch,
+                    household_id=first_household + number,
+                    community=community,
+                    assign=number % 20 == 0,
+                )
+            yield batch
+
     def household(
         self,
         batch: _Batch,
         *,
         household_id: int,
-        file_sequence: int,
         community: tuple[str, str, str],
         assign: bool,
     ) -> None:
@@ -477,7 +514,7 @@ class _Generator:
         batch.households.append(
             (
                 household_id,
-                f"{code[:9]}-{entered.year}-D{file_sequence:06d}",
+                self.file_number(code=code, year=entered.year),
                 district,
                 street,
                 code,
@@ -577,39 +614,46 @@ def _write(batch: _Batch) -> None:
                     cursor.execute(statement)
 
 
-class _BatchWriter:
-    """Writes batches on a second thread with its own connection, so that the database's work
-    on one batch overlaps drawing the next: PostgreSQL works in its own process, and SQLite
-    lets go of the GIL while it updates its B-trees. Inside a caller's transaction (the test
-    suite) no second connection could see the caller's rows, so batches are written inline.
+def _send_batches(batches: Iterator[_Batch], sender: Connection) -> None:
+    """In the child: every batch, then None; or the traceback text if drawing failed."""
+    try:
+        for batch in batches:
+            sender.send(batch)
+        sender.send(None)
+    except BrokenPipeError:  # the parent stopped reading: it failed and reports why
+        pass
+    except BaseException:
+        sender.send(traceback.format_exc())
+    finally:
+        sender.close()
+
+
+def _drawn_in_child(batches: Iterator[_Batch]) -> Iterator[_Batch]:
+    """The same batches, drawn by a forked child while this process writes the previous one.
+
+    Drawing (encryption, pinyin) and writing (SQLite's B-trees in this process, or feeding
+    PostgreSQL's COPY) then run on two cores; two threads would take turns on one GIL. The
+    child only computes (it inherits, never uses, this process's database connections) and
+    leaves through multiprocessing's os._exit. Without fork, batches are drawn here.
     """
-
-    def __init__(self) -> None:
-        inline = connections[router.db_for_write(Household)].in_atomic_block
-        self.pool = None if inline else ThreadPoolExecutor(1, thread_name_prefix="seed-writer")
-        self.pending: Future | None = None
-
-    def write(self, batch: _Batch) -> None:
-        if self.pool is None:
-            _write(batch)
-            return
-        self.wait()
-        self.pending = self.pool.submit(_write, batch)
-
-    def wait(self) -> None:
-        """Until the batch in flight is written; its error, if any, is raised here."""
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.result()
-
-    def close(self) -> None:
-        if self.pool is None:
-            return
-        try:
-            self.wait()
-        finally:
-            self.pool.submit(connections.close_all).result()  # the writer thread's connection
-            self.pool.shutdown()
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield from batches
+        return
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_send_batches, args=(batches, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while (item := receiver.recv()) is not None:
+            if isinstance(item, str):
+                raise RuntimeError(f"drawing demo households failed:\n{item}")
+            yield item
+    finally:
+        receiver.close()
+        child.join(timeout=10)
+        if child.is_alive():
+            child.terminate()
 
 
 def _refresh_statistics() -> None:
@@ -627,6 +671,17 @@ def _refresh_statistics() -> None:
         elif connection.vendor == "postgresql":
             for model in filled:
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def _file_sequences() -> dict[str, int]:
+    """The last sequence number of each street-year already in the ledger, so that demo files
+    continue the numbering that `next_file_number` continues in its turn."""
+    last: dict[str, int] = {}
+    for number in Household.objects.values_list("file_number", flat=True).iterator():
+        prefix, _sep, sequence = number.rpartition("-")
+        if sequence.isdigit():
+            last[prefix] = max(last.get(prefix, 0), int(sequence))
+    return last
 
 
 def _next_id(model: type[Model]) -> int:
@@ -655,45 +710,38 @@ def demo_households_create(
         .order_by("code")
         .values_list("code", "district_id", "street_id")
     )
-    demo_street = [c for c in communities if c[2] == DEMO_STREET]
     cum_weights = list(itertools.accumulate(community_weights([(c[0], c[1]) for c in communities])))
     worker = get_user_model().objects.filter(username="worker").first()
     agency = Agency.objects.order_by("pk").first()
-    start = Household.objects.count()
-    first_household = _next_id(Household)
     gen = _Generator(
         seed=seed,
         today=today,
         first_person_id=_next_id(Person),
         worker_id=worker.pk if worker else None,
         agency_id=agency.pk if agency else None,
+        file_sequences=_file_sequences(),
     )
-    rng = gen.rng
-    writer = _BatchWriter()
-    persons = reported = 0
+    batches = gen.batches(
+        households=households,
+        batch_size=batch_size,
+        first_household=_next_id(Household),
+        communities=communities,
+        cum_weights=cum_weights,
+    )
+    alias = router.db_for_write(Household)
+    if not connections[alias].in_atomic_block:  # no second process inside a test transaction
+        batches = _drawn_in_child(batches)
+    persons = reported = done = 0
     try:
-        for batch_start in range(0, households, batch_size):
-            batch = _Batch()
-            for number in range(batch_start, min(batch_start + batch_size, households)):
-                if number % 10 == 0:  # the demo street, so the street and worker demos see files
-                    community = rng.choice(demo_street)
-                else:
-                    community = rng.choices(communities, cum_weights=cum_weights)[0]
-                gen.household(
-                    batch,
-                    household_id=first_household + number,
-                    file_sequence=start + number,
-                    community=community,
-                    assign=number % 20 == 0,
-                )
-            writer.write(batch)
+        for batch in batches:
+            _write(batch)
             persons += len(batch.persons)
-            done = batch_start + len(batch.households)
+            done += len(batch.households)
             if progress and done - reported >= PROGRESS_EVERY and done < households:
                 progress(done, persons, time.monotonic() - started)
                 reported = done
     finally:
-        writer.close()
+        batches.close()  # stops the child, if any, when a write failed
     _refresh_statistics()
     if progress:
         progress(households, persons, time.monotonic() - started)

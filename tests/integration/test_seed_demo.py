@@ -124,18 +124,24 @@ def test_seeded_files_have_a_timeline_line_and_the_worker_a_caseload(db):
     assert Household.objects.filter(assignments__isnull=False).count() == 2
 
 
-def test_seeding_leaves_ids_for_the_next_file(db):
-    """Explicit primary keys must not break the next ordinary insert (PostgreSQL sequences)."""
+def test_seeding_leaves_ids_and_file_numbers_for_the_next_file(db):
+    """Explicit primary keys must not break the next ordinary insert (PostgreSQL sequences),
+    and demo file numbers are numbered as next_file_number continues them."""
     from backoffice.enums import EntryRoute, Relation
-    from backoffice.models import Area, Household, Person
+    from backoffice.models import Household, Person
     from backoffice.services.ledger import household_create, person_create
 
-    call_command("seed_demo", households=10, seed=1)
+    call_command("seed_demo", households=40, seed=1)
+    demo = Household.objects.filter(street_id="110101001000").order_by("-file_number").first()
+    prefix, _sep, last = demo.file_number.rpartition("-")
+    assert prefix == f"110101001-{demo.entered_on.year}" and len(last) == 5
     household = household_create(
-        community=Area.objects.get(code="110101001001"),
+        community=demo.community,
         address="东华门大街9号",
         entry_route=EntryRoute.REPORT,
+        entered_on=demo.entered_on,
     )
+    assert household.file_number == f"{prefix}-{int(last) + 1:05d}"
     person = person_create(
         household=household,
         name="赵六",
@@ -145,6 +151,8 @@ def test_seeding_leaves_ids_for_the_next_file(db):
     )
     assert household.pk == Household.objects.order_by("-pk").values_list("pk", flat=True)[0]
     assert person.pk == Person.objects.order_by("-pk").values_list("pk", flat=True)[0]
+    call_command("seed_demo", households=40, seed=2)  # on top: numbers go on, none repeats
+    assert Household.objects.count() == 81
 
 
 def test_category_mix_and_household_size_follow_the_published_shape(db):
