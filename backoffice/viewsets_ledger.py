@@ -6,7 +6,6 @@ opening a person is audited (C1) and children under 14 need a separate permissio
 
 import django_filters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -20,7 +19,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from .enums import AuditAction, AuditOutcome, Category, HouseholdStatus
 from .forms import BenefitForm, HouseholdForm, NeedForm, PersonCategoryForm, PersonForm
-from .models import Area, Benefit, Household, Need, Person, PersonCategory
+from .listing import PlainColumn, QuickListingMixin, QuickSelect, streets_in_scope
+from .models import Benefit, Household, Need, Person, PersonCategory
 from .permissions import user_can_open_child_record
 from .scope import scope_queryset
 from .services.audit import audit_record
@@ -38,7 +38,7 @@ from .views.household_work import household_work_sections
 CHILD_AGE = 14
 
 
-class ScopedIndexMixin:
+class ScopedIndexMixin(QuickListingMixin):
     def get_base_queryset(self):
         return scope_queryset(self.request.user, super().get_base_queryset())
 
@@ -100,9 +100,7 @@ class VersionedEditMixin:
 
 
 class HouseholdFilterSet(WagtailFilterSet):
-    street = django_filters.ModelChoiceFilter(
-        label=_("街道（乡镇）"), queryset=Area.objects.filter(level="street")
-    )
+    street = django_filters.ChoiceFilter(label=_("街道（乡镇）"), widget=QuickSelect)
     category = django_filters.ChoiceFilter(
         label=_("类别"), choices=Category.choices, method="filter_category"
     )
@@ -114,14 +112,16 @@ class HouseholdFilterSet(WagtailFilterSet):
         model = Household
         fields = ["status", "entry_route", "street", "category", "completeness_below"]
 
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        # Only the streets the user may see (all 340 of Beijing for the city bureau).
+        self.filters["street"].extra["choices"] = streets_in_scope(request.user)
+
     def filter_category(self, queryset, name, value):
-        # P (ledger list <= 100 ms at 1M persons): an EXISTS per household instead of a join +
-        # DISTINCT over all members, so the list can walk its due-date index and stop at a page.
-        # Nested member -> category, so that the only way in is the household's members: as one
-        # join, SQLite without statistics walks every category row of that kind instead.
-        category = PersonCategory.objects.filter(person=OuterRef("pk"), category=value)
-        members = Person.objects.filter(household=OuterRef("pk")).filter(Exists(category))
-        return queryset.filter(Exists(members))
+        # P (ledger list <= 100 ms at 1M persons): the categories of the members are kept on
+        # the file (`member_categories`, "S1 S4"), so the list walks its due-date index and
+        # counts a street without probing members. Codes S1-S6 never contain one another.
+        return queryset.filter(member_categories__contains=value)
 
 
 class HouseholdIndexView(ScopedIndexMixin, IndexView):
@@ -227,7 +227,7 @@ class HouseholdViewSet(LedgerViewSet):
     form_class = HouseholdForm
     list_display = [
         "file_number",
-        Column("community", label=_("社区（村）")),
+        PlainColumn("community", label=_("社区（村）")),
         "status",
         "completeness",
         "next_visit_due",
@@ -332,7 +332,7 @@ class PersonViewSet(LedgerViewSet):
         "birth_date",
         "id_number_masked",
         "phone_masked",
-        Column("household", label=_("家庭档案")),
+        PlainColumn("household", label=_("家庭档案")),
     ]
     list_per_page = 50
     filterset_class = PersonFilterSet
@@ -350,7 +350,11 @@ class PersonViewSet(LedgerViewSet):
         "health",
         "household",
     ]
-    ordering = ["household_id", "id"]
+    # Members of the households due first, in the household listing's order ("household" is
+    # the household's own ordering, next_visit_due then its id): the databases walk a
+    # due-date index of the scope and stop after a page. Ordering by household_id instead
+    # sorted all 130k persons of a district at 1M persons (450 ms).
+    ordering = ["household", "id"]
 
 
 class RecordCreateView(ReturnToHouseholdMixin, CreateView):
@@ -439,7 +443,7 @@ class NeedViewSet(RecordViewSet):
     index_view_class = NeedIndexView
     list_display = [
         "need_type",
-        Column("household", label=_("家庭档案")),
+        PlainColumn("household", label=_("家庭档案")),
         "status",
         "recorded_on",
         "description",

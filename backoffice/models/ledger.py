@@ -71,6 +71,12 @@ class Household(models.Model):
     # D3: a household that left is visited once more, 3 months later (None once done).
     checkin_due = models.DateField(_("退出后回访日期"), null=True, blank=True, db_index=True)
     completeness = models.PositiveSmallIntegerField(_("完整度"), default=0, db_index=True)
+    # The categories its members hold, "S1 S4": derived with the completeness score
+    # (`household_refresh_completeness`) so that the category filter reads one column instead
+    # of probing members and their categories for every file of a street (P, 1M persons).
+    member_categories = models.CharField(
+        _("成员类别"), max_length=24, blank=True, default="", editable=False
+    )
     version = models.PositiveIntegerField(default=1)  # G3: optimistic locking
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -92,6 +98,9 @@ class Household(models.Model):
             models.Index(
                 fields=["district", "next_visit_due", "id"], name="household_district_due"
             ),
+            # The category filter's count (the paginator's) reads these alone, not the rows.
+            models.Index(fields=["street", "member_categories"], name="household_street_cats"),
+            models.Index(fields=["district", "member_categories"], name="household_district_cats"),
         ]
 
     def __str__(self) -> str:

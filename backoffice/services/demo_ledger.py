@@ -64,7 +64,7 @@ from ..models import (
     PersonCategory,
 )
 from .demo import require_demo_allowed
-from .ledger import MemberFacts, ledger_missing_items, person_identifiers
+from .ledger import MemberFacts, ledger_missing_items, member_categories_text, person_identifiers
 
 SURNAMES = (
     "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
@@ -228,6 +228,7 @@ HOUSEHOLD_COLUMNS = (
     "entered_on",
     "next_visit_due",
     "completeness",
+    "member_categories",
 )
 IDENTIFIER_COLUMNS = (
     "id_number_encrypted",
@@ -523,6 +524,7 @@ class _Generator:
                 entered,
                 due,
                 completeness,
+                member_categories_text(c for member in facts for c, _details in member.categories),
             )
         )
         if need:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import connections, transaction
@@ -12,7 +12,7 @@ from django.db.models.functions import Collate
 
 from .. import identity
 from ..enums import AuditAction, Category, HouseholdStatus, TimelineKind
-from ..models import Area, Household, Person
+from ..models import Area, Household, Person, PersonCategory
 from ..rhythm import follow_up_due
 from .audit import audit_record
 from .timeline import timeline_add
@@ -119,10 +119,26 @@ def household_missing_items(household: Household) -> tuple[list[MissingItem], in
     return ledger_missing_items(members=members, has_needs=household.needs.exists())
 
 
+def member_categories_text(categories: Iterable[str]) -> str:
+    """ "S1 S4": the distinct categories, in order, as `Household.member_categories` keeps them."""
+    return " ".join(sorted(set(categories)))
+
+
 def household_refresh_completeness(household: Household) -> int:
+    """Recompute what is derived from the members: the score (L1-L5) and their categories.
+
+    Every service that changes members, categories, benefits or needs calls this.
+    """
     _missing, score = household_missing_items(household)
-    Household.objects.filter(pk=household.pk).update(completeness=score)
-    household.completeness = score
+    categories = member_categories_text(
+        PersonCategory.objects.filter(person__household=household).values_list(
+            "category", flat=True
+        )
+    )
+    Household.objects.filter(pk=household.pk).update(
+        completeness=score, member_categories=categories
+    )
+    household.completeness, household.member_categories = score, categories
     return score
 
 

@@ -2,6 +2,10 @@
 
 Later issues add their benchmarks to BENCHMARKS (ledger list and search at 1M persons, intake
 throughput, PDF rendering...). Each creates its own data in a throwaway test database.
+
+For tuning: `BENCH_ONLY=ledger,pdf` runs some of them; `BENCH_KEEP_DB=1` keeps the database
+(var/bench/bench.sqlite3, or the PostgreSQL TEST_DATABASE_NAME) and reuses it on the next run,
+so the 1M-person ledger is seeded once.
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ from django.test.utils import setup_test_environment  # noqa: E402
 
 from tests.bench import foundation, intake, ledger, pdf  # noqa: E402
 
-BENCHMARKS = [foundation.run, ledger.run, intake.run, pdf.run]
+BENCHMARKS = {
+    "foundation": foundation.run,
+    "ledger": ledger.run,
+    "intake": intake.run,
+    "pdf": pdf.run,
+}
+ONLY = [name for name in os.environ.get("BENCH_ONLY", "").split(",") if name]
+KEEP_DB = os.environ.get("BENCH_KEEP_DB") == "1"
 OUT = Path(settings.BASE_DIR) / "var" / "bench" / "results.json"
 
 
@@ -41,13 +52,21 @@ def main() -> int:
         # Django's default in-memory test database.
         OUT.parent.mkdir(parents=True, exist_ok=True)
         connection.settings_dict["TEST"]["NAME"] = str(OUT.parent / "bench.sqlite3")
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    unknown = set(ONLY) - set(BENCHMARKS)
+    if unknown:
+        print(f"BENCH_ONLY: unknown {sorted(unknown)}; choose from {list(BENCHMARKS)}")
+        return 2
+    old_name = connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, serialize=False, keepdb=KEEP_DB
+    )
     results = []
     try:
-        for bench in BENCHMARKS:
-            results.extend(bench())
+        for name, bench in BENCHMARKS.items():
+            if not ONLY or name in ONLY:
+                results.extend(bench())
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if not KEEP_DB:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
     print(
         f"{'benchmark':<48} {'n':>5} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8} {'sql ms':>7}"
         "  target"

@@ -12,7 +12,11 @@ import pytest
 from backoffice import identity
 from backoffice.enums import Category, EntryRoute, Relation, Subtype
 from backoffice.models import Agency, Area, HouseholdAssignment, PersonCategory
-from backoffice.services.ledger import household_create, person_create
+from backoffice.services.ledger import (
+    household_create,
+    household_refresh_completeness,
+    person_create,
+)
 
 ZHANG_ID = identity.make_id_number(
     area_code="110101", birth=dt.date(1950, 3, 8), sequence=12, female=False
@@ -35,6 +39,7 @@ def ledger(demo_users):
         household=home, name="张三", relation=Relation.HEAD, id_number=ZHANG_ID, phone="13812345678"
     )
     PersonCategory.objects.create(person=zhang, category=Category.S2, subtype=Subtype.LIVING_ALONE)
+    household_refresh_completeness(home)  # what every service does after changing categories
     child = person_create(
         household=home, name="张小", relation=Relation.GRANDCHILD, id_number=CHILD_ID
     )

@@ -180,3 +180,71 @@ def test_the_household_file_links_to_reveal_only_for_those_allowed(login_as, led
     assert reveal in login_as("street").get(url).content.decode()
     client.logout()
     assert reveal not in login_as("dongcheng").get(url).content.decode()
+
+
+def _listed(client, url, params=None) -> str:
+    response = client.get(url, params or {})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_households_filter_by_the_categories_their_members_hold(login_as, ledger):
+    """Issue 3 item 5: the category filter follows every add and delete of a category."""
+    home, zhang = ledger["home"], ledger["zhang"]
+    client = login_as("street")
+    assert home.file_number in _listed(client, "/admin/households/", {"category": "S2"})
+    assert ledger["assigned"].file_number not in _listed(
+        client, "/admin/households/", {"category": "S2"}
+    )
+    assert home.file_number not in _listed(client, "/admin/households/", {"category": "S4"})
+    response = client.post(
+        "/admin/person-categories/new/",
+        {
+            "person": zhang.pk,
+            "subtype": "severe_disability",
+            "since": "",
+            "disability_type": "physical",
+            "disability_grade": "1",
+        },
+    )
+    assert response.status_code == 302
+    assert home.file_number in _listed(client, "/admin/households/", {"category": "S4"})
+    s4 = zhang.categories.get(category="S4")
+    assert client.post(f"/admin/person-categories/delete/{s4.pk}/").status_code == 302
+    assert home.file_number not in _listed(client, "/admin/households/", {"category": "S4"})
+    assert home.file_number in _listed(client, "/admin/households/", {"category": "S2"})
+
+
+def test_the_street_filter_offers_only_the_streets_in_scope(login_as, ledger):
+    """B1: a district officer is not offered (or told the names of) other districts' streets."""
+    streets = 'name="street"'
+    city = _listed(login_as("city"), "/admin/households/")
+    dongcheng = _listed(login_as("dongcheng"), "/admin/households/")
+    station = _listed(login_as("street"), "/admin/households/")
+    assert streets in city and ">建外街道</option>" in city and ">东华门街道</option>" in city
+    assert ">东华门街道</option>" in dongcheng and ">景山街道</option>" in dongcheng
+    assert ">建外街道</option>" not in dongcheng
+    assert ">东华门街道</option>" in station and ">景山街道</option>" not in station
+    chosen = _listed(login_as("city"), "/admin/households/", {"street": "110101002000"})
+    assert ledger["other_street"].file_number in chosen
+    assert ledger["home"].file_number not in chosen
+    assert '<option value="110101002000" selected>景山街道</option>' in chosen
+
+
+def test_each_listed_file_links_to_its_one_file_page(login_as, ledger):
+    """L7: a row opens the household's file (its page holds every action), for every role."""
+    for username in ("street", "city"):
+        html = _listed(login_as(username), "/admin/households/")
+        assert f'href="/admin/households/inspect/{ledger["home"].pk}/">' in html
+        assert "<td>在册</td>" in html and "<td>active</td>" not in html  # labels, not codes
+    persons = _listed(login_as("street"), "/admin/persons/")
+    assert f'href="/admin/persons/inspect/{ledger["zhang"].pk}/">张三</a>' in persons
+
+
+def test_persons_are_listed_by_their_households_due_dates(login_as, ledger):
+    """The person listing follows the household listing's order (next follow-up due first)."""
+    from backoffice.models import Household
+
+    Household.objects.filter(pk=ledger["home"].pk).update(next_visit_due=dt.date(2030, 1, 1))
+    html = _listed(login_as("street"), "/admin/persons/")
+    assert html.index("李四") < html.index("张三")
