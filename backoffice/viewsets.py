@@ -24,6 +24,9 @@ class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
 
 
 class ReadOnlyModelViewSet(ModelViewSet):
+    # Ledger and intake records are not CMS content: Wagtail's reference index (the "usage" of
+    # snippets and images) would write a row on every save of them, in the request.
+    add_to_reference_index = False
     copy_view_enabled = False
     inspect_view_enabled = True
 

@@ -142,6 +142,9 @@ def provisional_notices() -> list[str]:
 
 
 class CalendarViewSet(ModelViewSet):
+    # Ledger and intake records are not CMS content: Wagtail's reference index (the "usage" of
+    # snippets and images) would write a row on every save of them, in the request.
+    add_to_reference_index = False
     copy_view_enabled = False
     inspect_view_enabled = False
     add_view_class = AuditedCreateView

@@ -185,6 +185,9 @@ class HouseholdEditView(VersionedEditMixin, ScopedObjectMixin, ReturnToHousehold
 class LedgerViewSet(ModelViewSet):
     """A ledger model in the admin: only the views listed in `views` exist (no copy, history)."""
 
+    # Ledger and intake records are not CMS content: Wagtail's reference index (the "usage" of
+    # snippets and images) would write a row on every save of them, in the request.
+    add_to_reference_index = False
     copy_view_enabled = False
     inspect_view_enabled = True
     views = ("index", "add", "edit", "inspect")

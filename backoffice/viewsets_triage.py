@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -16,7 +15,8 @@ from intake.enums import OPEN_STATUSES, ReportStatus
 from intake.models import Report
 
 from .enums import VisitKind
-from .models import Area
+from .listing import FileLinkColumn, PlainColumn, QuickListingMixin, QuickSelect, streets_in_scope
+from .models import Visit
 from .scope import scope_queryset
 from .services.triage import report_clocks
 
@@ -29,19 +29,21 @@ class ReportFilterSet(WagtailFilterSet):
     )
     status = django_filters.ChoiceFilter(label=_("环节"), choices=ReportStatus.choices)
     urgent = django_filters.BooleanFilter(label=_("紧急"))
-    street = django_filters.ModelChoiceFilter(
-        label=_("街道（乡镇）"), queryset=Area.objects.filter(level="street")
-    )
+    street = django_filters.ChoiceFilter(label=_("街道（乡镇）"), widget=QuickSelect)
 
     class Meta:
         model = Report
         fields = ["state", "status", "urgent", "route", "category", "street"]
 
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        self.filters["street"].extra["choices"] = streets_in_scope(request.user)
+
     def filter_state(self, queryset, name, value):
         return queryset  # applied in ReportIndexView.get_base_queryset, open by default
 
 
-class ClockColumn(Column):
+class ClockColumn(PlainColumn):
     """A deadline cell: the due date and, while it runs, how it stands (F1-F3)."""
 
     def __init__(self, name, *, index: int, **kwargs):
@@ -65,7 +67,7 @@ class ClockColumn(Column):
         return text
 
 
-class ReportIndexView(IndexView):
+class ReportIndexView(QuickListingMixin, IndexView):
     def get_base_queryset(self):
         state = self.request.GET.get("state") or "open"
         queryset = scope_queryset(self.request.user, Report.objects.all())
@@ -73,19 +75,31 @@ class ReportIndexView(IndexView):
             queryset = queryset.filter(status__in=OPEN_STATUSES)
         elif state == "closed":
             queryset = queryset.exclude(status__in=OPEN_STATUSES)
-        return queryset.select_related("community", "street").annotate(
-            first_visit=Min("visits__visited_on", filter=Q(visits__kind=VisitKind.INTAKE_INTERVIEW))
-        )
+        return queryset.select_related("community")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
-        for report in context["object_list"]:
-            report.clocks = report_clocks(report, today=today, visited_on=report.first_visit)
+        reports = list(context["object_list"])
+        # The first interview of the reports on this page only (P: the queue of 10k open
+        # reports reads a page off its index instead of grouping every report with its visits).
+        first_visits = dict(
+            Visit.objects.filter(report__in=reports, kind=VisitKind.INTAKE_INTERVIEW)
+            .values("report")
+            .annotate(first=Min("visited_on"))
+            .values_list("report", "first")
+        )
+        for report in reports:
+            report.clocks = report_clocks(
+                report, today=today, visited_on=first_visits.get(report.pk)
+            )
         return context
 
 
 class ReportViewSet(ModelViewSet):
+    # Ledger and intake records are not CMS content: Wagtail's reference index (the "usage" of
+    # snippets and images) would write a row on every save of them, in the request.
+    add_to_reference_index = False
     model = Report
     icon = "mail"
     menu_label = _("分派研判")
@@ -100,13 +114,15 @@ class ReportViewSet(ModelViewSet):
     search_backend_name = None
     ordering = ["-urgent", "learned_on", "id"]
     list_display = [
-        TitleColumn(
+        FileLinkColumn(
             "reference",
             label=_("受理编号"),
             get_url=lambda report: reverse("backoffice_report", args=[report.pk]),
         ),
-        "urgent",
-        Column("community", label=_("社区（村）")),
+        PlainColumn(
+            "urgent", label=_("紧急"), accessor=lambda report: "紧急" if report.urgent else ""
+        ),
+        PlainColumn("community", label=_("社区（村）")),
         "subtype",
         "status",
         ClockColumn("visit_clock", index=0, label=_("入户访谈期限")),

@@ -99,6 +99,15 @@ class Report(models.Model):
         ordering = ["-urgent", "submitted_at"]
         indexes = [
             models.Index(fields=["status", "-urgent", "submitted_at"]),
+            # The triage queue's order (urgent first, then by the day the hardship became
+            # known), per jurisdiction: a page of 50 is read off the index, not sorted (P).
+            models.Index(fields=["-urgent", "learned_on", "id"], name="report_queue"),
+            models.Index(
+                fields=["district", "-urgent", "learned_on", "id"], name="report_district_queue"
+            ),
+            models.Index(
+                fields=["street", "-urgent", "learned_on", "id"], name="report_street_queue"
+            ),
             models.Index(fields=["street", "status"]),
             models.Index(fields=["district", "status"]),
             models.Index(fields=["community", "subject_name"]),

@@ -22,6 +22,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from portal import identity
 from portal.enums import Subtype
 
+from .areas import street_choices
 from .enums import PUBLIC_STATUS, AttachmentKind, ConsentKind, NotificationStatus, PublicStatus
 from .models import Attachment, ConsentRecord, Notification, Report
 from .uploads import CleanUpload
@@ -127,13 +128,19 @@ def _identifier_columns(prefix: str, *, id_number: str = "", phone: str = "") ->
     return values
 
 
+def _street_name(report: Report) -> str:
+    """From the divisions each process keeps (intake/areas.py), without a query per report."""
+    names = dict(street_choices(report.district_id))
+    return names.get(report.street_id) or report.street.name
+
+
 def _notification_text(report: Report) -> tuple[str, str]:
     """No personal data in mail (C3): where, what kind, how urgent; details are in the admin."""
     flag = "【紧急】" if report.urgent else ""
     subject = f"{flag}新的困难群众反映 {report.reference}"
     body = (
         f"受理编号：{report.reference}\n"
-        f"所在街道（乡镇）：{report.street.name}\n"
+        f"所在街道（乡镇）：{_street_name(report)}\n"
         f"困难类别：{report.get_category_display()} · {report.get_subtype_display()}\n"
         f"紧急：{'是' if report.urgent else '否'}\n\n"
         "请登录救助帮扶工作台（/admin/reports/）分派并安排入户走访。"

@@ -19,7 +19,37 @@ from .services import (
 )
 from .throttling import client_ip, rate_limit_hit
 
-RECEIPTS_SESSION_KEY = "intake_receipts"
+# The receipts this browser may show: a signed cookie (no server session for the public: a
+# session row would cost a database write per report). It holds references only, never a code.
+RECEIPTS_COOKIE = "intake_receipts"
+RECEIPTS_SALT = "intake.receipts"
+RECEIPTS_KEPT = 10
+RECEIPTS_MAX_AGE = 7 * 24 * 3600
+
+
+def _receipts(request) -> list[str]:
+    value = request.get_signed_cookie(
+        RECEIPTS_COOKIE, default="", salt=RECEIPTS_SALT, max_age=RECEIPTS_MAX_AGE
+    )
+    return [reference for reference in value.split(",") if reference]
+
+
+def _remember_receipt(request, response, reference: str) -> None:
+    receipts = _receipts(request)
+    if reference not in receipts:
+        receipts = [*receipts[-(RECEIPTS_KEPT - 1) :], reference]
+    response.set_signed_cookie(
+        RECEIPTS_COOKIE,
+        ",".join(receipts),
+        salt=RECEIPTS_SALT,
+        max_age=RECEIPTS_MAX_AGE,
+        path="/report/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
 REFINE_BUTTONS = ("_list_streets", "_list_communities")
 
 
@@ -58,16 +88,15 @@ def report_form(request):
         fields=form.report_fields(),
         uploads=form.uploads,
     )
-    receipts = request.session.get(RECEIPTS_SESSION_KEY, [])
-    if report.reference not in receipts:
-        request.session[RECEIPTS_SESSION_KEY] = [*receipts[-9:], report.reference]
-    return redirect("intake:receipt", reference=report.reference)
+    response = redirect("intake:receipt", reference=report.reference)
+    _remember_receipt(request, response, report.reference)
+    return response
 
 
 def receipt(request, reference: str):
     """The receipt, shown only to the browser that filed the report (it holds the code)."""
     report = report_by_reference(reference)
-    if report is None or reference not in request.session.get(RECEIPTS_SESSION_KEY, []):
+    if report is None or reference not in _receipts(request):
         raise Http404
     response = render(
         request,

@@ -212,7 +212,15 @@ def test_the_receipt_is_shown_only_to_the_browser_that_filed_it(client, django_u
     from django.test import Client
 
     location = submit(client)["Location"]
+    assert client.get(location).status_code == 200
     assert Client().get(location).status_code == 404
+    # The browser's list of receipts is a signed cookie: a hand-made one shows nothing, and
+    # no server session is written for a public report.
+    reference = location.rstrip("/").rsplit("/", 1)[1]
+    forger = Client()
+    forger.cookies["intake_receipts"] = reference
+    assert forger.get(location).status_code == 404
+    assert "sessionid" not in client.cookies
 
 
 def test_g1_mail_goes_out_after_commit_without_personal_data(

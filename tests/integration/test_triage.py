@@ -131,6 +131,28 @@ def test_f1_f4_a_report_of_30_september_is_due_a_visit_on_8_october(login_as, de
     assert "2026-10-08 前" in page and "今日到期" in page
 
 
+@time_machine.travel(dt.datetime(2026, 10, 8, 9, 0, tzinfo=dt.UTC), tick=False)
+def test_f1_the_queue_shows_the_interview_clock_done_once_the_visit_is_recorded(
+    login_as, demo_users
+):
+    report = file_report(learned_on=dt.date(2026, 9, 30))
+    client = login_as("street")
+    response = client.post(
+        f"/admin/reports/{report.pk}/visit/",
+        {"visited_on": "2026-10-08", "visitors": "街道 王敏", "findings": "独居", "needs": "助餐"},
+    )
+    assert response.status_code == 302
+    html = client.get("/admin/reports/").content.decode()
+    assert "10-08（已完成）" in html  # the visit clock stopped on time
+    assert "10-09（即将到期）" in html  # the ledger clock still runs
+
+
+def test_the_queue_labels_urgency_and_offers_only_the_streets_in_scope(login_as, reports):
+    html = login_as("dongcheng").get("/admin/reports/").content.decode()
+    assert "<td>紧急</td>" in html and "<td>True</td>" not in html
+    assert ">东华门街道</option>" in html and ">建外街道</option>" not in html
+
+
 @time_machine.travel(dt.datetime(2026, 2, 16, 9, 0, tzinfo=dt.UTC), tick=False)
 def test_f1_f4_the_make_up_saturday_counts_and_a_missed_visit_is_overdue(login_as, demo_users):
     file_report(learned_on=dt.date(2026, 2, 13))
