@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium get
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: help system-deps venv migrate run test test-postgres lint bench bench-postgres clean
+.PHONY: help system-deps venv fonts migrate run test test-postgres lint bench bench-postgres clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,11 +37,14 @@ $(VENV)/.installed: requirements.lock
 
 venv: $(VENV)/.installed ## Create .venv and install the locked Python dependencies
 
+fonts: system-deps venv ## Cut the PDF fonts to GB 2312 into var/fonts/ (once, about a minute; faster PDFs)
+	$(PY) manage.py pdf_fonts
+
 migrate: system-deps venv ## Apply database migrations (SQLite under var/ unless DATABASE_URL is set)
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 
-run: migrate ## Set up and serve the portal with demo data on http://127.0.0.1:$(PORT)/
+run: migrate fonts ## Set up and serve the portal with demo data on http://127.0.0.1:$(PORT)/
 	@if [ "$$($(PY) manage.py shell -c 'from django.contrib.auth import get_user_model as g; print(g().objects.exists())')" != "True" ]; then \
 	  $(PY) manage.py seed_demo --households 300 --reports 40 --casework 40; \
 	fi
@@ -58,10 +61,10 @@ run: migrate ## Set up and serve the portal with demo data on http://127.0.0.1:$
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: system-deps venv ## Run the whole suite on SQLite, browser tests included
+test: system-deps venv fonts ## Run the whole suite on SQLite, browser tests included
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
-test-postgres: system-deps venv ## Run the whole suite on PostgreSQL (fresh database per run)
+test-postgres: system-deps venv fonts ## Run the whole suite on PostgreSQL (fresh database per run)
 	DATABASE_URL=$(DATABASE_URL_PG) TEST_DATABASE_NAME=test_ledger_$$(date +%s)_$$$$ \
 	  $(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
@@ -70,10 +73,10 @@ lint: venv ## ruff lint and format check, and no missing migrations
 	$(PY) -m ruff format --check .
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-bench: migrate ## Run the benchmarks; prints a table and writes var/bench/results.json
+bench: migrate fonts ## Run the benchmarks; prints a table and writes var/bench/results.json
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.bench.run
 
-bench-postgres: migrate ## The benchmarks on PostgreSQL (fresh database per run; BENCH_HOUSEHOLDS=)
+bench-postgres: migrate fonts ## The benchmarks on PostgreSQL (fresh database per run; BENCH_HOUSEHOLDS=)
 	DATABASE_URL=$(DATABASE_URL_PG) TEST_DATABASE_NAME=bench_ledger_$$(date +%s)_$$$$ \
 	  DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.bench.run
 

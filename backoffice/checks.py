@@ -34,7 +34,7 @@ def cjk_font_families() -> set[str] | None:
 @register()
 def check_pdf_fonts(app_configs=None, **kwargs):
     """backoffice.E001: no CJK font at all; W001: not the document's faces; W002/W003: cannot
-    tell, or slow subsetting."""
+    tell, or slow subsetting; W004: the pre-subset faces are not built (pdf_fonts.py)."""
     messages = []
     families = cjk_font_families()
     if families is None:
@@ -70,6 +70,16 @@ def check_pdf_fonts(app_configs=None, **kwargs):
                 "未安装 libharfbuzz-subset：每份中文 PDF 要多花约 9 秒嵌入字体。",
                 hint="sudo apt-get install -y libharfbuzz-subset0（或运行 make system-deps）",
                 id="backoffice.W003",
+            )
+        )
+    from . import pdf_fonts
+
+    if families and not pdf_fonts.font_faces():
+        messages.append(
+            Warning(
+                "PDF 的 GB 2312 子集字体尚未生成：PDF 照常生成，但每份慢约 0.1 秒。",
+                hint="make fonts（或 manage.py pdf_fonts）",
+                id="backoffice.W004",
             )
         )
     return messages

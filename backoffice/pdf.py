@@ -30,6 +30,8 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from . import pdf_fonts
+
 logger = logging.getLogger(__name__)
 
 # RFC 2606: `.invalid` never resolves, so even a fetcher bug could not leave the machine.
@@ -71,9 +73,17 @@ def static_path_for(url: str) -> Path:
     Accepted: `<PDF_BASE_URL><STATIC_URL>path` (how `{% static %}` paths resolve against the
     document's base URL) and, when STATIC_URL is itself absolute, `<STATIC_URL>path`. The path
     must stay inside the static root (no `..`), have an allowed type and be found by the
-    staticfiles finders.
+    staticfiles finders. Also `<PDF_BASE_URL>pdf-fonts/<name>`, for the generated subset faces
+    under PDF_FONT_DIR, by exact file name only.
     """
     static_url = settings.STATIC_URL or "/static/"
+    font_prefix = PDF_BASE_URL + pdf_fonts.URL_PREFIX
+    if url.startswith(font_prefix):
+        # The generated subset faces (backoffice/pdf_fonts.py): exact known names only.
+        font = pdf_fonts.font_file(url[len(font_prefix) :])
+        if font is None:
+            raise PdfResourceRefused(f"PDF 不能引用这个字体文件：{url[:80]}")
+        return font
     if "://" in static_url:
         prefixes = (static_url,)
     else:
@@ -126,8 +136,11 @@ class StaticOnlyFetcher(URLFetcher):
 
 
 def html_render(template_name: str, context: dict) -> str:
-    """The document's HTML: a Django template with autoescaping on (never `|safe` user text)."""
-    return render_to_string(template_name, context)
+    """The document's HTML: a Django template with autoescaping on (never `|safe` user text).
+
+    `pdf_font_faces` are the pre-subset faces that are built (pdf_fonts.py); base.html declares
+    them with @font-face, and document.css lists each before its full system face."""
+    return render_to_string(template_name, {**context, "pdf_font_faces": pdf_fonts.font_faces()})
 
 
 _thread = threading.local()
