@@ -13,6 +13,8 @@ rendering writes nothing, so the data is untouched and a retry simply renders ag
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import mimetypes
 import posixpath
@@ -155,6 +157,42 @@ def _thread_font_config() -> FontConfiguration:
     return config
 
 
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """No cyclic garbage collection while WeasyPrint works.
+
+    Layout creates hundreds of thousands of short-lived objects, so the collector runs again
+    and again over everything alive (in a batch chunk, every document laid out so far): a
+    fifth of the CPU time of a batch, a tenth of a single plan. Reference counting still frees
+    almost everything at once; the few cycles wait until the collector is back on. Nested and
+    concurrent renders (threads) share one count, so the last one to finish turns it back on.
+    """
+    global _gc_pauses
+    with _gc_lock:
+        if _gc_pauses == 0:
+            was_enabled = gc.isenabled()
+            gc.disable()
+            _gc_pauses = -1 if not was_enabled else 1
+        elif _gc_pauses > 0:
+            _gc_pauses += 1
+        else:
+            _gc_pauses -= 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            if _gc_pauses > 0:
+                _gc_pauses -= 1
+                if _gc_pauses == 0:
+                    gc.enable()
+            else:
+                _gc_pauses += 1  # the collector was off before: leave it off
+
+
 def html_layout(html: str, *, font_config: FontConfiguration | None = None) -> Document:
     """Lay out one document (pages with their own "第 X 页 / 共 Y 页")."""
     try:
@@ -177,7 +215,8 @@ def documents_write(documents: Sequence[Document], target=None) -> bytes | None:
 
 
 def pdf_from_html(html: str) -> bytes:
-    return documents_write([html_layout(html)])
+    with gc_paused():
+        return documents_write([html_layout(html)])
 
 
 def pdf_from_template(template_name: str, context: dict) -> bytes:
@@ -193,14 +232,16 @@ def pdf_merge_templates(items: Iterable[tuple[str, dict]], target, *, on_documen
     """
     font_config = FontConfiguration()
     documents = []
-    for template_name, context in items:
-        documents.append(html_layout(html_render(template_name, context), font_config=font_config))
-        if on_document is not None:
-            on_document()
-    if not documents:
-        raise PdfRenderError(_("没有可打印的档案。"))
-    documents_write(documents, target)
-    return sum(len(document.pages) for document in documents)
+    with gc_paused():  # the chunk's documents stay alive until written: no collector passes
+        for template_name, context in items:
+            html = html_render(template_name, context)
+            documents.append(html_layout(html, font_config=font_config))
+            if on_document is not None:
+                on_document()
+        if not documents:
+            raise PdfRenderError(_("没有可打印的档案。"))
+        documents_write(documents, target)
+        return sum(len(document.pages) for document in documents)
 
 
 def pdf_files_concatenate(paths: Sequence[str | Path], target, *, title: str = "") -> None:

@@ -25,7 +25,7 @@ from ..enums import (
     PrintDocument,
 )
 from ..models import Household, Person
-from ..pdf import PdfRenderError, documents_write, html_layout, html_render
+from ..pdf import PdfRenderError, documents_write, gc_paused, html_layout, html_render
 from ..permissions import user_can_open_child_record
 from .audit import audit_record
 from .ledger import ITEM_LABELS, LEDGER_STANDARDS, PERSON_FIELDS, household_missing_items
@@ -499,8 +499,9 @@ def household_pdf(*, household: Household, kind: str, request) -> bytes:
     viewer = Viewer.of(request.user)
     try:
         context = household_document(household=household, viewer=viewer, kind=kind)
-        document = html_layout(html_render(template, context))
-        pdf = documents_write([document])
+        with gc_paused():
+            document = html_layout(html_render(template, context))
+            pdf = documents_write([document])
     except PdfRenderError:
         audit_record(
             action=AuditAction.PRINT,

@@ -130,3 +130,24 @@ def test_e4_the_fetcher_serves_only_the_generated_faces_by_their_exact_names(sub
             StaticOnlyFetcher().fetch(f"{PDF_BASE_URL}{pdf_fonts.URL_PREFIX}{name}")
     with pytest.raises(PdfResourceRefused):
         StaticOnlyFetcher().fetch(f"http://pdf.invalid/{face.url_path}")
+
+
+def test_the_collector_is_paused_while_rendering_and_back_on_after(monkeypatch):
+    import gc
+
+    from backoffice import pdf
+
+    seen = []
+    layout = pdf.html_layout
+    monkeypatch.setattr(
+        pdf, "html_layout", lambda *a, **k: seen.append(gc.isenabled()) or layout(*a, **k)
+    )
+    assert gc.isenabled()
+    with pdf.gc_paused():
+        assert pdf.pdf_from_html("<p>王</p>").startswith(b"%PDF")  # nested
+        assert not gc.isenabled()
+    assert seen == [False]
+    assert gc.isenabled()
+    with pytest.raises(PdfResourceRefused), pdf.gc_paused():
+        raise PdfResourceRefused("x")
+    assert gc.isenabled()
