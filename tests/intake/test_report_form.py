@@ -239,6 +239,46 @@ def test_g1_mail_goes_out_after_commit_without_personal_data(
     assert Notification.objects.get().status == NotificationStatus.SENT
 
 
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+def test_g1_with_production_tasks_the_delivery_task_commits_with_the_report(
+    client, django_capture_on_commit_callbacks
+):
+    """With the database task backend the task row is written in the report's transaction:
+    both commit together (no window where a report exists without its delivery), and the
+    worker's run of that row sends the mail. (`db_worker` itself needs its own transactions,
+    which a test transaction on SQLite cannot give it.)"""
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert submit(client).status_code == 302
+    assert callbacks == []  # nothing left for after the commit
+    report = Report.objects.get()
+    task = DBTaskResult.objects.get()
+    assert task.task_path.endswith("deliver_report_notifications")
+    assert task.args_kwargs["args"] == [report.pk]
+    assert not mail.outbox
+    from intake.tasks import deliver_report_notifications  # what the worker runs for this row
+
+    assert deliver_report_notifications.call(*task.args_kwargs["args"]) == 1
+    assert len(mail.outbox) == 1 and report.reference in mail.outbox[0].subject
+    assert Notification.objects.get().status == NotificationStatus.SENT
+
+
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+def test_g1_a_report_that_fails_to_save_leaves_no_task_behind(client, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    import intake.services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("notification table unavailable")
+
+    monkeypatch.setattr(intake.services, "_notification_text", broken)
+    with pytest.raises(RuntimeError):
+        submit(client)
+    assert not Report.objects.exists() and not DBTaskResult.objects.exists()
+
+
 @override_settings(EMAIL_BACKEND="tests.support.FailingEmailBackend")
 def test_g1_a_failing_mail_server_loses_nothing_and_a_retry_sends_it(
     client, django_capture_on_commit_callbacks
