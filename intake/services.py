@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from portal import identity
-from portal.enums import Subtype
+from portal.enums import Category, Subtype
 
 from .areas import street_choices
 from .enums import PUBLIC_STATUS, AttachmentKind, ConsentKind, NotificationStatus, PublicStatus
@@ -141,7 +141,7 @@ def _notification_text(report: Report) -> tuple[str, str]:
     body = (
         f"受理编号：{report.reference}\n"
         f"所在街道（乡镇）：{_street_name(report)}\n"
-        f"困难类别：{report.get_category_display()} · {report.get_subtype_display()}\n"
+        f"困难类别：{Category(report.category).label} · {Subtype(report.subtype).label}\n"
         f"紧急：{'是' if report.urgent else '否'}\n\n"
         "请登录救助帮扶工作台（/admin/reports/）分派并安排入户走访。"
     )
