@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from . import identity
+from portal import identity
+
 from .enums import (
     SUBTYPES_BY_CATEGORY,
     AreaLevel,

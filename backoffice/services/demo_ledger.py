@@ -35,7 +35,8 @@ from django.db import connections, models, router, transaction
 from django.db.models import Max, Model
 from django.utils import timezone
 
-from .. import identity
+from portal import identity
+
 from ..enums import (
     AreaLevel,
     BenefitType,

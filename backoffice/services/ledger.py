@@ -10,7 +10,8 @@ from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Collate
 
-from .. import identity
+from portal import identity
+
 from ..enums import AuditAction, Category, HouseholdStatus, TimelineKind
 from ..models import Area, Household, Person, PersonCategory
 from ..rhythm import follow_up_due

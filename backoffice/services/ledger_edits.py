@@ -14,7 +14,8 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import identity
+from portal import identity
+
 from ..enums import AuditAction, TimelineKind
 from ..models import Benefit, Household, Need, Person, PersonCategory
 from .audit import audit_record

@@ -28,7 +28,6 @@ from django.utils import timezone
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from backoffice import identity
 from backoffice.enums import (
     BenefitType,
     Category,
@@ -71,6 +70,7 @@ from backoffice.services.demo import demo_accounts_create
 from backoffice.services.pdf import TEMPLATES, Viewer, household_document
 from backoffice.services.print_jobs import batch_processes, print_job_create, print_job_run
 from backoffice.services.staff import staff_assign
+from portal import identity
 from tests.bench.foundation import _verified_client
 from tests.bench.harness import Result
 

@@ -9,7 +9,6 @@ import re
 
 import pytest
 
-from backoffice import identity
 from backoffice.enums import Category, EntryRoute, Relation, Subtype
 from backoffice.models import Agency, Area, HouseholdAssignment, PersonCategory
 from backoffice.services.ledger import (
@@ -17,6 +16,7 @@ from backoffice.services.ledger import (
     household_refresh_completeness,
     person_create,
 )
+from portal import identity
 
 ZHANG_ID = identity.make_id_number(
     area_code="110101", birth=dt.date(1950, 3, 8), sequence=12, female=False

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from backoffice import identity
 from backoffice.enums import AuditAction, TimelineKind
 from backoffice.models import (
     AuditEvent,
@@ -18,6 +17,7 @@ from backoffice.models import (
     PersonCategory,
 )
 from backoffice.services.ledger_edits import household_update
+from portal import identity
 from tests.integration.conftest import FULL_ID, ZHANG_ID
 
 NEW_ID = identity.make_id_number(

@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
-from backoffice import identity
 from backoffice.enums import AuditAction
 from backoffice.models import Agency, AuditEvent, HouseholdAssignment
+from portal import identity
 from tests.integration.conftest import FULL_ID, ZHANG_ID
 
 # (persona, households they must see, households that must answer 404)

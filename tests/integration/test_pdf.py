@@ -17,7 +17,6 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from backoffice import identity
 from backoffice.enums import (
     AuditAction,
     AuditOutcome,
@@ -48,6 +47,7 @@ from backoffice.models import (
     Visit,
 )
 from backoffice.services import print_jobs
+from portal import identity
 from tests.integration.conftest import CHILD_ID, FULL_ID, ZHANG_ID
 
 HOSTILE = '<img src="http://169.254.169.254/latest/meta-data/">'

@@ -8,10 +8,10 @@ import datetime as dt
 
 import pytest
 
-from backoffice import identity
 from backoffice.enums import EntryRoute, Relation
 from backoffice.models import Area, Person
 from backoffice.services.ledger import household_create, person_create, person_search
+from portal import identity
 
 
 def _id_ending_in_x() -> str:

@@ -65,8 +65,8 @@ def _ledger_clear():
 
 def test_seed_demo_builds_deterministic_households_with_valid_ids(db):
     """Issue 3 item 6: same seed, same ledger; valid, unique, protected identifiers."""
-    from backoffice import identity
     from backoffice.models import Household, Person
+    from portal import identity
 
     call_command("seed_demo", households=30, seed=7)
     first = _ledger_snapshot()

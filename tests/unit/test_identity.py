@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from backoffice.identity import (
+from portal.identity import (
     DecryptionError,
     IdNumberError,
     PhoneError,
