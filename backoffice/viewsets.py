@@ -4,12 +4,12 @@ import django_filters
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
-from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from .listing import PlainColumn, QuickListingMixin
 from .models import Area, AuditEvent
 
 
@@ -49,7 +49,7 @@ class AreaFilterSet(WagtailFilterSet):
         self.filters["district"].queryset = Area.objects.filter(level="district")
 
 
-class AreaIndexView(IndexView):
+class AreaIndexView(QuickListingMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("parent")
 
@@ -61,7 +61,7 @@ class AreaViewSet(ReadOnlyModelViewSet):
     menu_label = _("行政区划")
     menu_order = 900
     add_to_admin_menu = True
-    list_display = ["code", "name", "level", Column("parent", label=_("上级")), "aliases"]
+    list_display = ["code", "name", "level", PlainColumn("parent", label=_("上级")), "aliases"]
     list_per_page = 50
     filterset_class = AreaFilterSet
     search_fields = ["name", "code", "aliases"]
