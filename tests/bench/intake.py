@@ -36,6 +36,8 @@ ROOT = Path(settings.BASE_DIR)
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
 CONNECTIONS = 8
 SECONDS = float(os.environ.get("BENCH_INTAKE_SECONDS", "12"))
+# Threads per gunicorn worker (gthread when > 1), as the deployment in the README runs them.
+THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "1"))
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -150,7 +152,8 @@ def _load(port: int, path: str, make_fields, seconds: float) -> dict:
 def _server(port: int, env: dict) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "gunicorn", "portal.wsgi:application",
-        "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        "--workers", "2", "--threads", str(THREADS),
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     for _ in range(200):
