@@ -5,9 +5,10 @@ opening a person is audited (C1) and children under 14 need a separate permissio
 """
 
 import django_filters
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +28,7 @@ from .services.audit import audit_record
 from .services.cases import household_casework
 from .services.ledger import household_create, household_missing_items, person_create, person_search
 from .services.ledger_edits import (
-    StaleEditError,
+    EditRefusedError,
     household_update,
     ledger_record_delete,
     ledger_record_save,
@@ -88,12 +89,13 @@ class ReturnToHouseholdMixin:
 
 
 class VersionedEditMixin:
-    """G3: a stale save is refused with a clear message and the typed values kept on screen."""
+    """A refused save (G3: stale; D3: the file left the ledger) shows why, with the typed values
+    kept on screen."""
 
     def form_valid(self, form):
         try:
             return super().form_valid(form)
-        except StaleEditError as exc:
+        except EditRefusedError as exc:
             form.add_error(None, exc.message)
             self.produced_error_message = exc.message
             return self.form_invalid(form)
@@ -360,7 +362,7 @@ class PersonViewSet(LedgerViewSet):
     ordering = ["household", "id"]
 
 
-class RecordCreateView(ReturnToHouseholdMixin, CreateView):
+class RecordCreateView(VersionedEditMixin, ReturnToHouseholdMixin, CreateView):
     """Adds a category, benefit or need to a file; `?person=` or `?household=` says which."""
 
     def get_initial(self):
@@ -375,7 +377,7 @@ class RecordCreateView(ReturnToHouseholdMixin, CreateView):
         return self.form.instance
 
 
-class RecordEditView(ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
+class RecordEditView(VersionedEditMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
     def save_instance(self):
         ledger_record_save(
             record=self.form.instance,
@@ -391,6 +393,13 @@ class RecordDeleteView(ScopedObjectMixin, ReturnToHouseholdMixin, DeleteView):
 
     def delete_action(self):
         ledger_record_delete(record=self.object, request=self.request)
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except EditRefusedError as exc:
+            messages.error(self.request, exc.message)
+            return redirect(self.get_success_url())
 
 
 class RecordViewSet(LedgerViewSet):

@@ -16,23 +16,43 @@ from django.utils import timezone
 
 from portal import identity
 
-from ..enums import AuditAction, TimelineKind
+from ..enums import AuditAction, HouseholdStatus, TimelineKind
 from ..models import Benefit, Household, Need, Person, PersonCategory
 from .audit import audit_record
 from .ledger import household_refresh_completeness, person_identifiers
 from .timeline import timeline_add
 
 
-class StaleEditError(Exception):
+class EditRefusedError(Exception):
+    """A save the rules refuse; `message` tells the user why, in Chinese."""
+
+    message = ""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ClosedFileError(EditRefusedError):
+    """D3: a file that left the ledger stays as it was when it left: readable, not edited."""
+
+    message = (
+        "该家庭已整户退出台账，档案只读，不能修改。"
+        "如情况变化需要重新帮扶，请先在家庭档案页办理重新纳入。"
+    )
+
+
+def _refuse_closed(household: Household) -> None:
+    if household.status != HouseholdStatus.ACTIVE:
+        raise ClosedFileError
+
+
+class StaleEditError(EditRefusedError):
     """G3: the record was saved by someone else after this form was opened."""
 
     message = (
         "保存未生效：在您打开此页面后，其他工作人员已修改了这条记录。"
         "为避免覆盖对方的修改，请重新打开页面，核对最新内容后再修改。"
     )
-
-    def __str__(self) -> str:
-        return self.message
 
 
 # Identifier columns are labelled by the form field the user typed into.
@@ -64,6 +84,7 @@ def household_update(
     *, household: Household, changes: dict, expected_version: int, request
 ) -> Household:
     """Save the changed fields of a file unless it changed since the form was opened (G3)."""
+    _refuse_closed(household)
     if not changes:
         return household
     names = list(changes)
@@ -95,6 +116,7 @@ def person_update(
     phone: str = "",
 ) -> Person:
     """Save a member's changed fields; a new ID number also sets birth date and sex (G3)."""
+    _refuse_closed(person.household)
     names = list(changes)
     values = dict(changes)
     if "name" in values:
@@ -154,11 +176,12 @@ def _record_summary(verb: str, record: models.Model) -> str:
 @transaction.atomic
 def ledger_record_save(*, record: models.Model, changed_fields: list[str], request) -> None:
     """Save a category, benefit or need record of a file (L1-L5), audited and on the timeline."""
+    household = _record_household(record)
+    _refuse_closed(household)
     created = record.pk is None
     if not created and not changed_fields:
         return
     record.save()
-    household = _record_household(record)
     household_refresh_completeness(household)
     audit_record(
         action=AuditAction.CREATE if created else AuditAction.UPDATE,
@@ -178,6 +201,7 @@ def ledger_record_save(*, record: models.Model, changed_fields: list[str], reque
 def ledger_record_delete(*, record: models.Model, request) -> None:
     """Remove a category, benefit or need record; the timeline and audit keep the trace."""
     household = _record_household(record)
+    _refuse_closed(household)
     summary = _record_summary("删除", record)
     audit_record(action=AuditAction.DELETE, request=request, obj=record)
     record.delete()

@@ -362,3 +362,43 @@ def test_d3_a_member_of_an_exited_household_needs_no_exit_of_their_own(ledger, d
         )
     ledger["zhang"].refresh_from_db()
     assert ledger["zhang"].exited_on is None
+
+
+@time_machine.travel(NOON_BEIJING, tick=False)
+def test_d3_an_exited_file_is_read_only_until_it_re_enters(login_as, ledger, demo_users):
+    """The file keeps what it held when it left: no edit of the household, a member, a
+    category, a benefit or a need (each refused with the reason); re-entry opens it again."""
+    from backoffice.models import Need
+    from tests.integration.test_ledger_edits import household_form, person_form
+
+    home, zhang = ledger["home"], ledger["zhang"]
+    on_file_since(home)
+    exited(home, demo_users["street"])
+    home.refresh_from_db()
+    zhang.refresh_from_db()
+    client = login_as("street")
+    refused = "该家庭已整户退出台账，档案只读"
+    response = client.post(
+        f"/admin/households/edit/{home.pk}/", household_form(home, address="改过的地址")
+    )
+    assert refused in response.content.decode()
+    response = client.post(f"/admin/persons/edit/{zhang.pk}/", person_form(zhang, name="张叁"))
+    assert refused in response.content.decode()
+    need = {"household": home.pk, "need_type": "care", "person": zhang.pk,
+            "description": "需要助餐服务", "status": "open"}  # fmt: skip
+    assert refused in client.post("/admin/needs/new/", need).content.decode()
+    category = zhang.categories.get()
+    response = client.post(f"/admin/person-categories/delete/{category.pk}/", follow=True)
+    assert refused in response.content.decode()
+    home.refresh_from_db()
+    zhang.refresh_from_db()
+    assert home.address != "改过的地址" and zhang.name == "张三"
+    assert zhang.categories.exists() and not Need.objects.filter(household=home).exists()
+    household_reenter(
+        household=home, reason="再次遇到困难", request=as_request(demo_users["street"])
+    )
+    home.refresh_from_db()
+    response = client.post(
+        f"/admin/households/edit/{home.pk}/", household_form(home, address="东华门大街1号院")
+    )
+    assert response.status_code == 302
