@@ -190,6 +190,9 @@ def _require_open(case: Case) -> None:
         raise CaseworkError(f"该个案已结束（{case.get_status_display()}），不能再办理。")
 
 
+SESSION_REPLAY_WINDOW = dt.timedelta(minutes=10)
+
+
 @transaction.atomic
 def session_record(
     *,
@@ -222,6 +225,19 @@ def session_record(
     if change_degree not in ChangeDegree.values:
         raise CaseworkError("请选择变化程度。", field="change_degree")
     _check_worker(worker, household=case.household, user=request.user)
+    # A double click or a resent form must not count twice towards the 5 sessions (U10): the
+    # same session from the same user a moment ago is that one. The case row is locked, so
+    # two copies arriving together are decided one after the other.
+    replayed = case.sessions.filter(
+        held_on=held_on,
+        worker=worker,
+        content=content.strip(),
+        change_degree=change_degree,
+        recorded_by=request.user,
+        recorded_at__gte=timezone.now() - SESSION_REPLAY_WINDOW,
+    ).first()
+    if replayed is not None:
+        return replayed
     session = CaseSession.objects.create(
         case=case,
         held_on=held_on,

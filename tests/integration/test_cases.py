@@ -575,3 +575,17 @@ def test_an_exited_household_opens_no_case(ledger, demo_users):
     home.refresh_from_db()
     with pytest.raises(CaseworkError, match="已退出台账"):
         open_elderly_case(household=home, person=ledger["zhang"], user=demo_users["street"])
+
+
+def test_u10_a_double_submitted_session_counts_once(login_as, cases, demo_users):
+    """A double click, or the browser resending the form, records one session, not two."""
+    case = cases["home"]
+    client = login_as("street")
+    form = session_form(demo_users["street"])
+    assert client.post(f"/admin/cases/{case.pk}/sessions/", form).status_code == 302
+    assert client.post(f"/admin/cases/{case.pk}/sessions/", form).status_code == 302
+    assert CaseSession.objects.filter(case=case).count() == 1
+    # A different session the same day is a new one.
+    other = session_form(demo_users["street"], content="陪同就医，取药")
+    assert client.post(f"/admin/cases/{case.pk}/sessions/", other).status_code == 302
+    assert CaseSession.objects.filter(case=case).count() == 2
