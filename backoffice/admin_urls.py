@@ -6,6 +6,7 @@ from .views.casework import (
     case_close_reject_view,
     case_close_request_view,
     case_complete_view,
+    case_edit_view,
     case_page,
     case_session_view,
     referral_page,
@@ -35,6 +36,7 @@ urlpatterns = [
     # Issue 5: case assistance (U5-U10) and resource linking (U1-U4).
     path("cases/<int:pk>/", case_page, name="backoffice_case"),
     path("cases/<int:pk>/sessions/", case_session_view, name="backoffice_case_session"),
+    path("cases/<int:pk>/edit/", case_edit_view, name="backoffice_case_edit"),
     path("cases/<int:pk>/complete/", case_complete_view, name="backoffice_case_complete"),
     path("cases/<int:pk>/close/", case_close_request_view, name="backoffice_case_close_request"),
     path(

@@ -181,6 +181,57 @@ class SessionForm(forms.Form):
         ]
 
 
+class CaseEditForm(forms.Form):
+    """The plan of an open case; the group, person and opening date are not changed here."""
+
+    service_types = forms.MultipleChoiceField(
+        label=_("服务类型"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请至少选择一项服务类型。")},
+    )
+    goals = forms.CharField(
+        label=_("服务目标"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请填写服务目标。")},
+    )
+    planned_sessions = forms.IntegerField(
+        label=_("计划服务次数"),
+        min_value=MIN_SESSIONS,
+        error_messages={
+            "required": _("请填写计划服务次数。"),
+            "invalid": _("计划服务次数请填写整数。"),
+            "min_value": _("每个个案至少开展 %(limit_value)s 次服务（U10）。"),
+        },
+    )
+    worker = forms.ModelChoiceField(
+        label=_("负责社工"),
+        queryset=get_user_model().objects.none(),
+        error_messages={
+            "required": _("请选择负责社工。"),
+            "invalid_choice": _("所选社工未分派到该家庭。"),
+        },
+    )
+
+    def __init__(self, *args, case: Case, user, **kwargs):
+        kwargs.setdefault("prefix", "edit")
+        kwargs.setdefault(
+            "initial",
+            {
+                "service_types": case.service_types,
+                "goals": case.goals,
+                "planned_sessions": case.planned_sessions,
+                "worker": case.worker_id,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        services = self.fields["service_types"]
+        services.choices = [(t.value, t.label) for t in SERVICE_TYPES_BY_GROUP[case.group]]
+        services.error_messages["invalid_choice"] = group_services_message(case.group)
+        self.fields["worker"].queryset = case_workers(household=case.household, user=user)
+        self.fields["worker"].label_from_instance = _worker_label
+
+
 class CaseCompleteForm(forms.Form):
     goals_met = forms.TypedChoiceField(
         label=_("服务目标是否达成"),

@@ -190,6 +190,51 @@ def _require_open(case: Case) -> None:
         raise CaseworkError(f"该个案已结束（{case.get_status_display()}），不能再办理。")
 
 
+@transaction.atomic
+def case_update(
+    *,
+    case: Case,
+    service_types: Sequence[str],
+    goals: str,
+    planned_sessions: int,
+    worker,
+    request,
+) -> Case:
+    """Change an open case's plan: its services, goals, planned sessions and worker (U5-U10).
+    The group, the person and the opening date stay: they are what the case is."""
+    case = _locked(case)
+    _require_open(case)
+    message = case_service_type_errors(group=case.group, service_types=service_types)
+    if message:
+        raise CaseworkError(message, field="service_types")
+    if planned_sessions < MIN_SESSIONS:  # U10
+        raise CaseworkError(TOO_FEW_PLANNED, field="planned_sessions")
+    if not goals.strip():
+        raise CaseworkError("请填写服务目标。", field="goals")
+    _check_worker(worker, household=case.household, user=request.user)
+    values = {
+        "service_types": list(dict.fromkeys(service_types)),
+        "goals": goals.strip(),
+        "planned_sessions": planned_sessions,
+        "worker": worker,
+    }
+    changed = [name for name, value in values.items() if getattr(case, name) != value]
+    if not changed:
+        return case
+    for name in changed:
+        setattr(case, name, values[name])
+    case.save(update_fields=changed)
+    audit_record(action=AuditAction.UPDATE, request=request, obj=case, detail={"fields": changed})
+    labels = "、".join(str(Case._meta.get_field(name).verbose_name) for name in changed)
+    timeline_add(
+        household=case.household,
+        kind=TimelineKind.CASE,
+        summary=f"修改个案（个案 {case.pk}）：{labels}",
+        user=request.user,
+    )
+    return case
+
+
 SESSION_REPLAY_WINDOW = dt.timedelta(minutes=10)
 
 

@@ -21,6 +21,7 @@ from ..forms_casework import (
     CaseCloseRequestForm,
     CaseCloseReviewForm,
     CaseCompleteForm,
+    CaseEditForm,
     ReferralStatusForm,
     SessionForm,
     add_rule_error,
@@ -39,6 +40,7 @@ from ..services.cases import (
     case_close_early_reject,
     case_close_early_request,
     case_complete,
+    case_update,
     session_record,
 )
 from ..services.errors import RuleError
@@ -98,6 +100,7 @@ def _case_page(request, case: Case, **forms):
         and user_can_confirm_case_closure(user)
         and case.closure_requested_by_id != user.pk,
         "session_form": forms.get("session_form") or SessionForm(case=case, user=user),
+        "edit_form": forms.get("edit_form") or CaseEditForm(case=case, user=user),
         "complete_form": forms.get("complete_form") or CaseCompleteForm(prefix="complete"),
         "close_form": forms.get("close_form") or CaseCloseRequestForm(prefix="close"),
         "review_form": forms.get("review_form") or CaseCloseReviewForm(prefix="review"),
@@ -122,6 +125,19 @@ def _case_action(request, pk: int, *, allowed, form_name: str, make_form, action
         success=success,
         page=lambda bound: _case_page(request, case, **{form_name: bound}),
         url=reverse("backoffice_case", args=[case.pk]),
+    )
+
+
+@require_POST
+def case_edit_view(request, pk: int):
+    return _case_action(
+        request,
+        pk,
+        allowed=user_can_work_cases,
+        form_name="edit_form",
+        make_form=lambda case: CaseEditForm(request.POST, case=case, user=request.user),
+        action=lambda case, data: case_update(case=case, request=request, **data),
+        success="已保存个案计划的修改。",
     )
 
 

@@ -27,6 +27,7 @@ from backoffice.services.cases import (
     case_complete,
     case_open,
     cases_short_of_sessions,
+    group_services_message,
 )
 from tests.integration.casework import (
     as_request,
@@ -486,7 +487,7 @@ def test_b1_each_role_sees_the_cases_of_its_jurisdiction_and_404_outside(
         pk = cases[key].pk
         assert f'href="/admin/cases/{pk}/"' not in listing
         assert client.get(f"/admin/cases/{pk}/").status_code == 404
-        for action in ("close/", "close/confirm/", "close/reject/", "complete/"):
+        for action in ("close/", "close/confirm/", "close/reject/", "complete/", "edit/"):
             assert client.post(f"/admin/cases/{pk}/{action}", {}).status_code == 404
         assert client.post(f"/admin/cases/{pk}/sessions/", {}).status_code == 404
     assert CaseSession.objects.count() == 0
@@ -589,3 +590,59 @@ def test_u10_a_double_submitted_session_counts_once(login_as, cases, demo_users)
     other = session_form(demo_users["street"], content="陪同就医，取药")
     assert client.post(f"/admin/cases/{case.pk}/sessions/", other).status_code == 302
     assert CaseSession.objects.filter(case=case).count() == 2
+
+
+def edit_form(user, **overrides):
+    data = {
+        "edit-service_types": ["emotional_comfort", "resource_linking"],
+        "edit-goals": "缓解孤独感，链接助餐资源",
+        "edit-planned_sessions": "8",
+        "edit-worker": user.pk,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_u5_u10_an_open_case_plan_is_edited_audited_and_on_the_timeline(
+    login_as, cases, demo_users
+):
+    case = cases["home"]
+    client = login_as("street")
+    page = client.get(f"/admin/cases/{case.pk}/").content.decode()
+    assert "修改个案计划" in page and "缓解孤独感，了解高龄津贴政策" in page
+    response = client.post(f"/admin/cases/{case.pk}/edit/", edit_form(demo_users["street"]))
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.service_types == ["emotional_comfort", "resource_linking"]
+    assert case.goals == "缓解孤独感，链接助餐资源" and case.planned_sessions == 8
+    event = AuditEvent.objects.get(action=AuditAction.UPDATE, object_type="backoffice.case")
+    assert set(event.detail["fields"]) == {"service_types", "goals", "planned_sessions"}
+    assert HouseholdEvent.objects.filter(
+        household=case.household, summary__startswith=f"修改个案（个案 {case.pk}）"
+    ).exists()
+
+
+def test_u10_an_edit_keeps_the_rules_of_opening(login_as, cases, demo_users):
+    case = cases["home"]
+    client = login_as("street")
+    street = demo_users["street"]
+    html = client.post(
+        f"/admin/cases/{case.pk}/edit/", edit_form(street, **{"edit-planned_sessions": "3"})
+    ).content.decode()
+    assert "至少开展 5 次服务" in html
+    html = client.post(
+        f"/admin/cases/{case.pk}/edit/",
+        edit_form(street, **{"edit-service_types": ["education_guidance"]}),
+    ).content.decode()
+    assert group_services_message("S2") in html
+    case.refresh_from_db()
+    assert case.planned_sessions == 5 and "education_guidance" not in case.service_types
+    record_sessions(case, 5, user=street)
+    client.post(f"/admin/cases/{case.pk}/complete/", {"complete-goals_met": "yes",
+                "complete-outcome": "服务目标达成，转入常规探访"})  # fmt: skip
+    case.refresh_from_db()
+    assert case.status == CaseStatus.COMPLETED
+    html = client.post(f"/admin/cases/{case.pk}/edit/", edit_form(street)).content.decode()
+    assert "该个案已结束" in html
+    case.refresh_from_db()
+    assert case.planned_sessions == 5 and "修改个案计划" not in html
