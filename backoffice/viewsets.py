@@ -23,10 +23,14 @@ class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
         return "view" in actions and super().user_has_permission(user, "view")
 
 
-class ReadOnlyModelViewSet(ModelViewSet):
-    # Ledger and intake records are not CMS content: Wagtail's reference index (the "usage" of
-    # snippets and images) would write a row on every save of them, in the request.
+class BackOfficeViewSet(ModelViewSet):
+    """Every back-office viewset. Ledger and intake records are not CMS content: Wagtail's
+    reference index (the "usage" of snippets and images) would write a row on every save."""
+
     add_to_reference_index = False
+
+
+class ReadOnlyModelViewSet(BackOfficeViewSet):
     copy_view_enabled = False
     inspect_view_enabled = True
 

@@ -15,13 +15,13 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import workdays
 from .enums import AuditAction
 from .models import WorkdayOverride, WorkdayYear
 from .models.calendar import DAY_KIND_CHOICES
 from .services.audit import audit_record
+from .viewsets import BackOfficeViewSet
 
 # A sanity range for typed dates: the ledger starts long after 2000.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -141,10 +141,7 @@ def provisional_notices() -> list[str]:
     return [workdays.provisional_notice(year) for year in workdays.provisional_years(years)]
 
 
-class CalendarViewSet(ModelViewSet):
-    # Ledger and intake records are not CMS content: Wagtail's reference index (the "usage" of
-    # snippets and images) would write a row on every save of them, in the request.
-    add_to_reference_index = False
+class CalendarViewSet(BackOfficeViewSet):
     copy_view_enabled = False
     inspect_view_enabled = False
     add_view_class = AuditedCreateView

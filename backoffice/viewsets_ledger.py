@@ -16,7 +16,6 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView, InspectView
 from wagtail.admin.viewsets.base import ViewSetGroup
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from .enums import AuditAction, AuditOutcome, Category, HouseholdStatus
 from .forms import BenefitForm, HouseholdForm, NeedForm, PersonCategoryForm, PersonForm
@@ -35,6 +34,7 @@ from .services.ledger_edits import (
     person_update,
 )
 from .views.household_work import household_work_sections
+from .viewsets import BackOfficeViewSet
 
 CHILD_AGE = 14
 
@@ -88,7 +88,7 @@ class ReturnToHouseholdMixin:
         return reverse("households:inspect", args=[self.household_of(self.object).pk])
 
 
-class VersionedEditMixin:
+class RefusedSaveMixin:
     """A refused save (G3: stale; D3: the file left the ledger) shows why, with the typed values
     kept on screen."""
 
@@ -173,7 +173,7 @@ class HouseholdCreateView(CreateView):
         return reverse("households:inspect", args=[self.object.pk])
 
 
-class HouseholdEditView(VersionedEditMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
+class HouseholdEditView(RefusedSaveMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
     def save_instance(self):
         form = self.form
         return household_update(
@@ -184,12 +184,9 @@ class HouseholdEditView(VersionedEditMixin, ScopedObjectMixin, ReturnToHousehold
         )
 
 
-class LedgerViewSet(ModelViewSet):
+class LedgerViewSet(BackOfficeViewSet):
     """A ledger model in the admin: only the views listed in `views` exist (no copy, history)."""
 
-    # Ledger and intake records are not CMS content: Wagtail's reference index (the "usage" of
-    # snippets and images) would write a row on every save of them, in the request.
-    add_to_reference_index = False
     copy_view_enabled = False
     inspect_view_enabled = True
     views = ("index", "add", "edit", "inspect")
@@ -303,7 +300,7 @@ class PersonCreateView(ReturnToHouseholdMixin, CreateView):
         )
 
 
-class PersonEditView(VersionedEditMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
+class PersonEditView(RefusedSaveMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
     def get_object(self, queryset=None):
         person = super().get_object(queryset)
         refuse_child_record(self.request, person)
@@ -362,7 +359,7 @@ class PersonViewSet(LedgerViewSet):
     ordering = ["household", "id"]
 
 
-class RecordCreateView(VersionedEditMixin, ReturnToHouseholdMixin, CreateView):
+class RecordCreateView(RefusedSaveMixin, ReturnToHouseholdMixin, CreateView):
     """Adds a category, benefit or need to a file; `?person=` or `?household=` says which."""
 
     def get_initial(self):
@@ -377,7 +374,7 @@ class RecordCreateView(VersionedEditMixin, ReturnToHouseholdMixin, CreateView):
         return self.form.instance
 
 
-class RecordEditView(VersionedEditMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
+class RecordEditView(RefusedSaveMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
     def save_instance(self):
         ledger_record_save(
             record=self.form.instance,

@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views.generic import IndexView
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from intake.enums import OPEN_STATUSES, ReportStatus
 from intake.models import Report
@@ -19,6 +18,7 @@ from .listing import FileLinkColumn, PlainColumn, QuickListingMixin, QuickSelect
 from .models import Visit
 from .scope import scope_queryset
 from .services.triage import report_clocks
+from .viewsets import BackOfficeViewSet
 
 STATES = [("open", _("待处理")), ("closed", _("已办结")), ("all", _("全部"))]
 
@@ -96,10 +96,7 @@ class ReportIndexView(QuickListingMixin, IndexView):
         return context
 
 
-class ReportViewSet(ModelViewSet):
-    # Ledger and intake records are not CMS content: Wagtail's reference index (the "usage" of
-    # snippets and images) would write a row on every save of them, in the request.
-    add_to_reference_index = False
+class ReportViewSet(BackOfficeViewSet):
     model = Report
     icon = "mail"
     menu_label = _("分派研判")

@@ -18,6 +18,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django_tasks import task_backends
+from django_tasks_db import DatabaseBackend
 
 from portal import identity
 from portal.enums import Category, Subtype
@@ -161,13 +163,14 @@ def report_submit(
     first report back (no query beforehand: the first POST of a form is the common case).
     """
     now = now or timezone.now()
+    in_transaction = _tasks_commit_with_the_report()
     written_files: list[str] = []
     try:
         with transaction.atomic():
             report = _report_create(
                 form_token=form_token, fields=fields, now=now, uploads=uploads, files=written_files
             )
-            if _tasks_commit_with_the_report():
+            if in_transaction:
                 _enqueue_delivery(report.pk)  # the task row commits with the report, or not at all
     except IntegrityError:
         for name in written_files:  # the other request won; its files are the ones kept
@@ -176,7 +179,7 @@ def report_submit(
         if existing is None:
             raise
         return existing, False
-    if not _tasks_commit_with_the_report():
+    if not in_transaction:
         transaction.on_commit(lambda: _enqueue_delivery(report.pk), robust=True)
     return report, True
 
@@ -185,9 +188,6 @@ def _tasks_commit_with_the_report() -> bool:
     """True when tasks are rows of this database (production's django_tasks_db backend): then
     enqueuing inside the report's transaction is atomic with it (G1) and costs no second
     commit. Any other backend (the immediate one of the tests) is given the task on commit."""
-    from django_tasks import task_backends
-    from django_tasks_db import DatabaseBackend
-
     return isinstance(task_backends["default"], DatabaseBackend)
 
 

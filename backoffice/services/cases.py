@@ -100,6 +100,20 @@ def case_service_type_errors(*, group: str, service_types: Sequence[str]) -> str
 
 
 @transaction.atomic
+def _check_plan(
+    *, group: str, service_types: Sequence[str], planned_sessions: int, goals: str
+) -> None:
+    """The plan of a case, when opened and when edited: services of its group, at least 5
+    planned sessions (U10), written goals."""
+    message = case_service_type_errors(group=group, service_types=service_types)
+    if message:
+        raise CaseworkError(message, field="service_types")
+    if planned_sessions < MIN_SESSIONS:  # U10
+        raise CaseworkError(TOO_FEW_PLANNED, field="planned_sessions")
+    if not goals.strip():
+        raise CaseworkError("请填写服务目标。", field="goals")
+
+
 def case_open(
     *,
     household: Household,
@@ -135,13 +149,9 @@ def case_open(
             f"{who}尚未认定为“{Category(group).label}”：请先在家庭档案中登记该类别，或改选类别。",
             field="group",
         )
-    message = case_service_type_errors(group=group, service_types=service_types)
-    if message:
-        raise CaseworkError(message, field="service_types")
-    if planned_sessions < MIN_SESSIONS:  # U10
-        raise CaseworkError(TOO_FEW_PLANNED, field="planned_sessions")
-    if not goals.strip():
-        raise CaseworkError("请填写服务目标。", field="goals")
+    _check_plan(
+        group=group, service_types=service_types, planned_sessions=planned_sessions, goals=goals
+    )
     check_not_in_future(opened_on, label="开案日期", field="opened_on")
     _check_worker(worker, household=household, user=user)
     duplicate = Case.objects.open().filter(household=household, person=person, group=group).first()
@@ -204,13 +214,12 @@ def case_update(
     The group, the person and the opening date stay: they are what the case is."""
     case = _locked(case)
     _require_open(case)
-    message = case_service_type_errors(group=case.group, service_types=service_types)
-    if message:
-        raise CaseworkError(message, field="service_types")
-    if planned_sessions < MIN_SESSIONS:  # U10
-        raise CaseworkError(TOO_FEW_PLANNED, field="planned_sessions")
-    if not goals.strip():
-        raise CaseworkError("请填写服务目标。", field="goals")
+    _check_plan(
+        group=case.group,
+        service_types=service_types,
+        planned_sessions=planned_sessions,
+        goals=goals,
+    )
     _check_worker(worker, household=case.household, user=request.user)
     values = {
         "service_types": list(dict.fromkeys(service_types)),

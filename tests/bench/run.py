@@ -94,7 +94,7 @@ def main() -> int:
         )
     )
     print(f"\nwritten to {OUT.relative_to(settings.BASE_DIR)}")
-    return 0 if all(r.ok is not False for r in results) else 0
+    return 0  # a report, not a gate: MISSED rows are read, not failed on
 
 
 if __name__ == "__main__":
