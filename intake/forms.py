@@ -6,12 +6,15 @@ Every bad field gets a Chinese message and the page comes back with everything t
 
 from __future__ import annotations
 
+import copy
 import re
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.choices import normalize_choices
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal import identity
@@ -27,11 +30,15 @@ CATEGORY_OF_SUBTYPE = {sub: cat for cat, subs in SUBTYPES_BY_CATEGORY.items() fo
 BLANK = [("", "请选择")]
 
 
-def _subtype_choices():
-    return BLANK + [
-        (f"{cat} {Category(cat).label}", [(sub, Subtype(sub).label) for sub in subs])
-        for cat, subs in SUBTYPES_BY_CATEGORY.items()
-    ]
+# Built once: the labels stay lazy (translated when shown), and validating a POST looks the
+# choice up in this list instead of rebuilding it from the enums each time.
+SUBTYPE_CHOICES = BLANK + [
+    (
+        format_lazy("{} {}", str(cat), Category(cat).label),
+        [(sub, Subtype(sub).label) for sub in subs],
+    )
+    for cat, subs in SUBTYPES_BY_CATEGORY.items()
+]
 
 
 def _text(label, *, max_length, required=True, rows=None, help_text="", required_message=""):
@@ -47,6 +54,51 @@ def _text(label, *, max_length, required=True, rows=None, help_text="", required
             "max_length": _("请控制在 %(limit_value)d 字以内（现在 %(show_value)d 字）。"),
         },
     )
+
+
+class SharedChoicesMixin:
+    """Choices built once and shared by every copy of the form, never copied.
+
+    Django deep-copies each form's fields on every request, and each copy of a choice field
+    and of its widget normalizes its choices again (lazy labels and all). These choices are
+    only ever replaced, never changed in place, so the copies share one list; `use_choices`
+    takes a list that `normalize_choices` has already made."""
+
+    def __deepcopy__(self, memo):
+        result = copy.copy(self)  # as Field.__deepcopy__, with the widget's choices shared
+        memo[id(self)] = result
+        result.widget = copy.copy(self.widget)
+        result.widget.attrs = self.widget.attrs.copy()
+        memo[id(self.widget)] = result.widget
+        result.error_messages = self.error_messages.copy()
+        result.validators = self.validators[:]
+        return result
+
+    def use_choices(self, normalized: list) -> None:
+        self._choices = self.widget._choices = normalized
+
+
+class SharedChoiceField(SharedChoicesMixin, forms.ChoiceField):
+    pass
+
+
+class SharedMultipleChoiceField(SharedChoicesMixin, forms.MultipleChoiceField):
+    pass
+
+
+_AREAS_IN = {"street": street_choices, "community": community_choices}
+_area_lists: dict[tuple[str, str], list] = {}
+
+
+def _area_choices(kind: str, code: str = "") -> list:
+    """BLANK and the areas of one level, normalized once per process (once they exist)."""
+    found = _area_lists.get((kind, code))
+    if found is None:
+        rows = district_choices() if kind == "district" else _AREAS_IN[kind](code)
+        found = normalize_choices(BLANK + list(rows))
+        if rows:  # like intake/areas.py: an empty answer is asked again
+            _area_lists[(kind, code)] = found
+    return found
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -68,7 +120,7 @@ class ReportForm(forms.Form):
     # E5: a field people never see; software that fills every field gives itself away.
     website = forms.CharField(required=False, label=_("网址（请留空）"))
 
-    reporter_type = forms.ChoiceField(
+    reporter_type = SharedChoiceField(
         label=_("您是当事人的"),
         choices=BLANK + list(ReporterType.choices),
         error_messages={"required": _("请选择您的身份。")},
@@ -115,16 +167,16 @@ class ReportForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
     subject_is_child = forms.BooleanField(label=_("当事人未满 14 周岁"), required=False)
-    district = forms.ChoiceField(
+    district = SharedChoiceField(
         label=_("所在区"), choices=BLANK, error_messages={"required": _("请选择所在区。")}
     )
-    street = forms.ChoiceField(
+    street = SharedChoiceField(
         label=_("街道（乡镇）"),
         choices=BLANK,
         required=False,
         error_messages={"invalid_choice": _("所选街道（乡镇）不属于所选的区，请重新选择。")},
     )
-    community = forms.ChoiceField(
+    community = SharedChoiceField(
         label=_("社区（村）"),
         choices=BLANK,
         required=False,
@@ -137,9 +189,9 @@ class ReportForm(forms.Form):
         help_text=_("写到门牌号，例如：多福巷 12 号院 3-201。"),
     )
 
-    subtype = forms.ChoiceField(
+    subtype = SharedChoiceField(
         label=_("困难类别"),
-        choices=_subtype_choices,
+        choices=SUBTYPE_CHOICES,
         error_messages={"required": _("请选择最接近的困难类别；拿不准可选“其他困难”。")},
     )
     what_happened = _text(
@@ -157,7 +209,7 @@ class ReportForm(forms.Form):
         required=False,
         help_text=_("例如：城市低保、残疾人两项补贴；没有可不填。"),
     )
-    urgency_reasons = forms.MultipleChoiceField(
+    urgency_reasons = SharedMultipleChoiceField(
         label=_("是否有紧急情况"),
         choices=UrgencyReason.choices,
         required=False,
@@ -179,11 +231,9 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = BLANK + list(district_choices())
-        district = self._raw("district")
-        street = self._raw("street")
-        self.fields["street"].choices = BLANK + list(street_choices(district))
-        self.fields["community"].choices = BLANK + list(community_choices(street))
+        self.fields["district"].use_choices(_area_choices("district"))
+        self.fields["street"].use_choices(_area_choices("street", self._raw("district")))
+        self.fields["community"].use_choices(_area_choices("community", self._raw("street")))
         self.uploads: list[tuple[AttachmentKind, CleanUpload]] = []
 
     def _raw(self, name: str) -> str:

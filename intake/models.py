@@ -27,7 +27,10 @@ AREA_MODEL = settings.INTAKE_AREA_MODEL
 
 
 class Report(models.Model):
-    reference = models.CharField(_("受理编号"), max_length=24, unique=True)
+    # Indexes (PostgreSQL writes every one on each public report, P): no single-column index
+    # where a composite below starts with the column, and no `_like` pattern index (nothing
+    # here is searched with LIKE), so keys are unique constraints and Meta.indexes.
+    reference = models.CharField(_("受理编号"), max_length=24)
     # G2: one submitted form makes one report, however often it is posted.
     form_token = models.UUIDField(unique=True, editable=False)
     status = models.CharField(
@@ -35,7 +38,6 @@ class Report(models.Model):
         max_length=16,
         choices=ReportStatus.choices,
         default=ReportStatus.RECEIVED,
-        db_index=True,
     )
     # F1-F3: how the case came up and the day the clock starts (learned of it, approval
     # granted, or the survey's basic investigation completed).
@@ -45,7 +47,7 @@ class Report(models.Model):
     learned_on = models.DateField(_("知悉日期"), default=timezone.localdate)
     urgent = models.BooleanField(_("紧急"), default=False)
     urgency_reasons = models.JSONField(_("紧急情形"), default=list, blank=True)
-    submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
+    submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     status_changed_at = models.DateTimeField(_("状态更新时间"), default=timezone.now)
     version = models.PositiveIntegerField(default=1)
 
@@ -60,21 +62,33 @@ class Report(models.Model):
     # The person concerned.
     subject_name = models.CharField(_("当事人姓名"), max_length=40)
     subject_id_encrypted = models.TextField(blank=True)
-    subject_id_index = models.CharField(max_length=64, blank=True, db_index=True)
+    subject_id_index = models.CharField(max_length=64, blank=True)
     subject_id_masked = models.CharField(_("当事人身份证号"), max_length=24, blank=True)
     subject_phone_encrypted = models.TextField(blank=True)
-    subject_phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    subject_phone_index = models.CharField(max_length=64, blank=True)
     subject_phone_masked = models.CharField(_("当事人电话"), max_length=16, blank=True)
     subject_birth_date = models.DateField(_("当事人出生日期"), null=True, blank=True)
     subject_is_child = models.BooleanField(_("当事人未满 14 周岁"), default=False)
     district = models.ForeignKey(
-        AREA_MODEL, verbose_name=_("区"), on_delete=models.PROTECT, related_name="+"
+        AREA_MODEL,
+        verbose_name=_("区"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the queue indexes below start with it
     )
     street = models.ForeignKey(
-        AREA_MODEL, verbose_name=_("街道（乡镇）"), on_delete=models.PROTECT, related_name="+"
+        AREA_MODEL,
+        verbose_name=_("街道（乡镇）"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     community = models.ForeignKey(
-        AREA_MODEL, verbose_name=_("社区（村）"), on_delete=models.PROTECT, related_name="+"
+        AREA_MODEL,
+        verbose_name=_("社区（村）"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     address = models.CharField(_("住址"), max_length=200)
 
@@ -111,6 +125,12 @@ class Report(models.Model):
             models.Index(fields=["street", "status"]),
             models.Index(fields=["district", "status"]),
             models.Index(fields=["community", "subject_name"]),
+            # Duplicate candidates by blind index (triage).
+            models.Index(fields=["subject_id_index"], name="report_subject_id"),
+            models.Index(fields=["subject_phone_index"], name="report_subject_phone"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["reference"], name="report_reference_unique"),
         ]
 
     def __str__(self) -> str:
@@ -128,7 +148,10 @@ class Report(models.Model):
 class ConsentRecord(models.Model):
     """D4: a consent given with a report, tied to the version of the notice that was shown."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="consents")
+    # db_index: the unique (report, kind) below serves lookups by report.
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="consents", db_index=False
+    )
     kind = models.CharField(_("同意事项"), max_length=24, choices=ConsentKind.choices)
     notice_version = models.CharField(_("告知书版本"), max_length=16)
     given_by = models.CharField(_("同意人"), max_length=40)
@@ -182,7 +205,6 @@ class Notification(models.Model):
         max_length=12,
         choices=NotificationStatus.choices,
         default=NotificationStatus.PENDING,
-        db_index=True,
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
@@ -192,7 +214,7 @@ class Notification(models.Model):
     class Meta:
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]  # the outbox's due rows
 
     def __str__(self) -> str:
         return f"{self.report} → {self.recipient}"

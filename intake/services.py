@@ -14,14 +14,14 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django_tasks import task_backends
-from django_tasks_db import DatabaseBackend
 
 from portal import identity
+from portal.db import insert_with_children
 from portal.enums import Category, Subtype
 
 from .areas import street_choices
@@ -159,48 +159,43 @@ def report_submit(
 ) -> tuple[Report, bool]:
     """Record a report once per form token (G2). Returns the report and whether it is new.
 
+    G1: the report, its consents, attachments and outbox rows are written all or nothing
+    (portal/db.py: one round trip on PostgreSQL); the delivery task is woken after commit.
     The unique form token decides: a replay or a double click fails to insert and gets the
     first report back (no query beforehand: the first POST of a form is the common case).
     """
     now = now or timezone.now()
-    in_transaction = _tasks_commit_with_the_report()
     written_files: list[str] = []
     try:
-        with transaction.atomic():
-            report = _report_create(
-                form_token=form_token, fields=fields, now=now, uploads=uploads, files=written_files
-            )
-            if in_transaction:
-                _enqueue_delivery(report.pk)  # the task row commits with the report, or not at all
-    except IntegrityError:
-        for name in written_files:  # the other request won; its files are the ones kept
+        report, children = _report_rows(
+            form_token=form_token, fields=fields, now=now, uploads=uploads, files=written_files
+        )
+        insert_with_children(report, children)
+    except Exception as exc:
+        for name in written_files:  # nothing refers to them (or the other request won)
             Attachment.file.field.storage.delete(name)
+        if not isinstance(exc, IntegrityError):
+            raise
         existing = Report.objects.filter(form_token=form_token).first()
         if existing is None:
             raise
         return existing, False
-    if not in_transaction:
-        transaction.on_commit(lambda: _enqueue_delivery(report.pk), robust=True)
+    transaction.on_commit(delivery_wake, robust=True)
     return report, True
 
 
-def _tasks_commit_with_the_report() -> bool:
-    """True when tasks are rows of this database (production's django_tasks_db backend): then
-    enqueuing inside the report's transaction is atomic with it (G1) and costs no second
-    commit. Any other backend (the immediate one of the tests) is given the task on commit."""
-    return isinstance(task_backends["default"], DatabaseBackend)
-
-
-def _report_create(
+def _report_rows(
     *,
     form_token: uuid.UUID,
     fields: ReportFields,
     now: dt.datetime,
     uploads: list[tuple[AttachmentKind, CleanUpload]],
     files: list[str],
-) -> Report:
+) -> tuple[Report, list]:
+    """The unsaved report and the rows that belong to it (consents, attachments, outbox).
+    Uploaded files are stored first; their names go to `files` so a failure can remove them."""
     birth, is_child = subject_birth_and_child(fields, timezone.localtime(now).date())
-    report = Report.objects.create(
+    report = Report(
         reference=new_reference(now),
         form_token=form_token,
         urgent=is_urgent(subtype=fields.subtype, urgency_reasons=fields.urgency_reasons),
@@ -235,19 +230,14 @@ def _report_create(
         consents.append((ConsentKind.GUARDIAN, fields.guardian_name))
     if fields.proxy_organisation:
         consents.append((ConsentKind.ENTRUSTMENT, fields.subject_name))
-    ConsentRecord.objects.bulk_create(
+    children: list = [
         ConsentRecord(
-            report=report,
-            kind=kind,
-            notice_version=PRIVACY_NOTICE_VERSION,
-            given_by=given_by,
-            given_at=now,
+            kind=kind, notice_version=PRIVACY_NOTICE_VERSION, given_by=given_by, given_at=now
         )
         for kind, given_by in consents
-    )
+    ]
     for kind, upload in uploads:
         attachment = Attachment(
-            report=report,
             kind=kind,
             original_name=upload.original_name,
             content_type=upload.content_type,
@@ -256,19 +246,51 @@ def _report_create(
         )
         attachment.file.save(upload.as_file().name, upload.as_file(), save=False)
         files.append(attachment.file.name)
-        attachment.save()
+        children.append(attachment)
     subject, body = _notification_text(report)
-    Notification.objects.bulk_create(
-        Notification(report=report, recipient=address, subject=subject, body=body)
+    children.extend(
+        Notification(recipient=address, subject=subject, body=body)
         for address in settings.INTAKE_NOTIFY_EMAILS
     )
-    return report
+    return report, children
 
 
-def _enqueue_delivery(report_id: int) -> None:
-    from .tasks import deliver_report_notifications
+# The outbox is drained by one task at a time: a report woken while a run is already queued
+# adds nothing (its outbox row is committed before the run reads the outbox), so a busy hour
+# queues a handful of runs, not one task row per report. The key lives in the shared cache.
+DELIVERY_QUEUED_KEY = "intake:delivery-queued"
+DELIVERY_QUEUED_SECONDS = 60  # if a queued run never starts, the next report queues another
 
-    deliver_report_notifications.enqueue(report_id)
+
+def delivery_wake() -> None:
+    """After a commit: make sure a delivery run is queued (G1)."""
+    from .tasks import deliver_pending_notifications
+
+    try:
+        if not cache.add(DELIVERY_QUEUED_KEY, 1, timeout=DELIVERY_QUEUED_SECONDS):
+            return
+    except Exception:  # a cache outage must not hold mail back: queue a run anyway
+        log.warning("delivery flag unavailable; queueing a delivery run", exc_info=True)
+    deliver_pending_notifications.enqueue()
+
+
+def notifications_deliver_due(*, batch: int = 100) -> tuple[int, int]:
+    """Send every outbox row that is due, oldest first; returns (sent, failed).
+
+    The run first clears the queued flag, so a report committed from then on queues the next
+    run. A failed row gets a later attempt time and so drops out of "due" until then."""
+    try:
+        cache.delete(DELIVERY_QUEUED_KEY)
+    except Exception:
+        log.warning("delivery flag unavailable", exc_info=True)
+    sent = failed = 0
+    while due := list(notifications_due()[:batch]):
+        for notification in due:
+            if notification_deliver(notification=notification):
+                sent += 1
+            else:
+                failed += 1
+    return sent, failed
 
 
 def notification_deliver(*, notification: Notification, now: dt.datetime | None = None) -> bool:

@@ -2,14 +2,11 @@
 
 from django_tasks import task
 
-from .models import Notification
-from .services import notification_deliver
+from .services import notifications_deliver_due
 
 
 @task()
-def deliver_report_notifications(report_id: int) -> int:
-    """Send the pending notices of one report; returns how many went out."""
-    sent = 0
-    for notification in Notification.objects.filter(report_id=report_id, status="pending"):
-        sent += notification_deliver(notification=notification)
+def deliver_pending_notifications() -> int:
+    """Send every due outbox row (queued after a report commits); returns how many went out."""
+    sent, _failed = notifications_deliver_due()
     return sent

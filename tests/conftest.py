@@ -47,6 +47,17 @@ def fresh_calendar():
     workdays.calendar_reset()
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The local-memory cache outlives a test: rate-limit counts and the intake's
+    "delivery run queued" flag of one test must not decide the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def areas(db):
     """The real divisions; reloaded when a transactional test has flushed them."""

@@ -4,8 +4,6 @@ import datetime as dt
 import io
 import uuid
 
-import pytest
-from django.core.cache import cache
 from PIL import Image
 
 from portal import identity
@@ -14,13 +12,6 @@ DONGHUAMEN = {"district": "110101000000", "street": "110101001000", "community":
 SUBJECT_ID = identity.make_id_number(
     area_code="110101", birth=dt.date(1941, 4, 2), sequence=77, female=True
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def report_data(**overrides):

@@ -5,11 +5,13 @@ neighbour, and a bot. Every test asserts what a resident sees and what the datab
 """
 
 import re
+import uuid
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import IntegrityError
 from django.test import override_settings
 
 from intake.enums import ConsentKind, NotificationStatus, ReportStatus
@@ -240,43 +242,63 @@ def test_g1_mail_goes_out_after_commit_without_personal_data(
 
 
 @override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
-def test_g1_with_production_tasks_the_delivery_task_commits_with_the_report(
+def test_g1_with_production_tasks_one_queued_run_delivers_every_committed_report(
     client, django_capture_on_commit_callbacks
 ):
-    """With the database task backend the task row is written in the report's transaction:
-    both commit together (no window where a report exists without its delivery), and the
-    worker's run of that row sends the mail. (`db_worker` itself needs its own transactions,
-    which a test transaction on SQLite cannot give it.)"""
+    """With the database task backend: each report commits with its outbox row and, after the
+    commit, wakes the delivery task. While a run is queued, further reports add no task row;
+    the run sends them all, and the next report queues a new run. (`db_worker` itself needs
+    its own transactions, which a test transaction on SQLite cannot give it.)"""
     from django_tasks_db.models import DBTaskResult
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert submit(client).status_code == 302
-    assert callbacks == []  # nothing left for after the commit
-    report = Report.objects.get()
-    task = DBTaskResult.objects.get()
-    assert task.task_path.endswith("deliver_report_notifications")
-    assert task.args_kwargs["args"] == [report.pk]
+    from intake.tasks import deliver_pending_notifications  # what the worker runs for a row
+
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert submit(client, form_token=str(uuid.uuid4())).status_code == 302
+    assert Report.objects.count() == 2 and Notification.objects.count() == 2
+    task = DBTaskResult.objects.get()  # one queued run for both reports
+    assert task.task_path.endswith("deliver_pending_notifications")
     assert not mail.outbox
-    from intake.tasks import deliver_report_notifications  # what the worker runs for this row
+    assert deliver_pending_notifications.call(*task.args_kwargs["args"]) == 2
+    assert {m.subject.split()[-1] for m in mail.outbox} == set(
+        Report.objects.values_list("reference", flat=True)
+    )
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(client, form_token=str(uuid.uuid4()))
+    assert DBTaskResult.objects.count() == 2  # the run cleared the flag: a new run is queued
 
-    assert deliver_report_notifications.call(*task.args_kwargs["args"]) == 1
-    assert len(mail.outbox) == 1 and report.reference in mail.outbox[0].subject
-    assert Notification.objects.get().status == NotificationStatus.SENT
 
-
-@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
-def test_g1_a_report_that_fails_to_save_leaves_no_task_behind(client, monkeypatch):
-    from django_tasks_db.models import DBTaskResult
-
+def test_g1_a_report_that_fails_to_save_leaves_nothing_behind(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
     import intake.services
 
     def broken(*args, **kwargs):
-        raise RuntimeError("notification table unavailable")
+        raise RuntimeError("notification text unavailable")
 
     monkeypatch.setattr(intake.services, "_notification_text", broken)
-    with pytest.raises(RuntimeError):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with pytest.raises(RuntimeError):
+            submit(client)
+    assert callbacks == []  # no delivery run is woken for a report that does not exist
+    assert not Report.objects.exists() and not ConsentRecord.objects.exists()
+    assert not Notification.objects.exists()
+
+
+def test_g1_a_row_that_fails_in_the_database_takes_the_report_with_it(client, monkeypatch):
+    """All or nothing in the database itself (portal/db.py): the outbox row violates its
+    table's rules after the report row went in, and no report is left."""
+    import intake.services
+
+    def too_long(report):
+        return "新的困难群众反映", None  # body is NOT NULL
+
+    monkeypatch.setattr(intake.services, "_notification_text", too_long)
+    with pytest.raises(IntegrityError):
         submit(client)
-    assert not Report.objects.exists() and not DBTaskResult.objects.exists()
+    assert not Report.objects.exists() and not ConsentRecord.objects.exists()
 
 
 @override_settings(EMAIL_BACKEND="tests.support.FailingEmailBackend")
