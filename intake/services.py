@@ -255,34 +255,36 @@ def _report_rows(
     return report, children
 
 
-# The outbox is drained by one task at a time: a report woken while a run is already queued
-# adds nothing (its outbox row is committed before the run reads the outbox), so a busy hour
-# queues a handful of runs, not one task row per report. The key lives in the shared cache.
-DELIVERY_QUEUED_KEY = "intake:delivery-queued"
-DELIVERY_QUEUED_SECONDS = 60  # if a queued run never starts, the next report queues another
+# Coalesced delivery (G1): the first report of a 5-second window queues one delivery run to
+# start when the window has closed; the window's later reports queue nothing, because their
+# outbox rows are committed before that run reads the outbox. A busy hour queues hundreds of
+# runs instead of one task row per report. Nothing depends on the cache being shared: each
+# web process keeps its own window, and `notifications_retry` (cron) is the safety net.
+DELIVERY_WINDOW_KEY = "intake:delivery-window"
+DELIVERY_WINDOW_SECONDS = 5
 
 
 def delivery_wake() -> None:
-    """After a commit: make sure a delivery run is queued (G1)."""
+    """After a report commits: make sure a delivery run will read the outbox after it."""
     from .tasks import deliver_pending_notifications
 
+    if not deliver_pending_notifications.get_backend().supports_defer:
+        deliver_pending_notifications.enqueue()  # a backend that runs it now (the tests')
+        return
     try:
-        if not cache.add(DELIVERY_QUEUED_KEY, 1, timeout=DELIVERY_QUEUED_SECONDS):
-            return
-    except Exception:  # a cache outage must not hold mail back: queue a run anyway
-        log.warning("delivery flag unavailable; queueing a delivery run", exc_info=True)
-    deliver_pending_notifications.enqueue()
+        opened = cache.add(DELIVERY_WINDOW_KEY, 1, timeout=DELIVERY_WINDOW_SECONDS)
+    except Exception:  # a cache outage must not hold mail back: queue a run at once
+        log.warning("delivery window unavailable; queueing a delivery run", exc_info=True)
+        deliver_pending_notifications.enqueue()
+        return
+    if opened:  # one second more than the window, for clocks that differ between machines
+        run_after = timezone.now() + dt.timedelta(seconds=DELIVERY_WINDOW_SECONDS + 1)
+        deliver_pending_notifications.using(run_after=run_after).enqueue()
 
 
 def notifications_deliver_due(*, batch: int = 100) -> tuple[int, int]:
     """Send every outbox row that is due, oldest first; returns (sent, failed).
-
-    The run first clears the queued flag, so a report committed from then on queues the next
-    run. A failed row gets a later attempt time and so drops out of "due" until then."""
-    try:
-        cache.delete(DELIVERY_QUEUED_KEY)
-    except Exception:
-        log.warning("delivery flag unavailable", exc_info=True)
+    A failed row gets a later attempt time and so drops out of "due" until then."""
     sent = failed = 0
     while due := list(notifications_due()[:batch]):
         for notification in due:

@@ -4,8 +4,8 @@ The public intake writes a report, its consent records, attachments and outbox r
 (SECURITY G1: all or nothing). Through the ORM that is BEGIN, one INSERT per table and COMMIT:
 six round trips, each with its own SQL compilation, on the busiest public path.
 
-On PostgreSQL `insert_with_children` sends the same INSERTs, compiled by Django exactly as
-`bulk_create` compiles them, as ONE query string. PostgreSQL runs the statements of one simple
+On PostgreSQL `insert_with_children` sends the same INSERTs, with values prepared as Django
+prepares them for `bulk_create`, as ONE query string. PostgreSQL runs the statements of one simple
 query as one transaction (inside a surrounding transaction, they run in a savepoint here), so
 either every row is written or none is. The children find their parent through
 `currval()` of the parent's id sequence, which is private to the database session. Elsewhere
@@ -41,14 +41,69 @@ def _grouped(children: Sequence[Model]) -> dict[type[Model], list[Model]]:
     return groups
 
 
-def _insert_sql(model: type[Model], objs: list[Model], connection, *, returning_pk: bool):
-    fields = [
+def _insert_fields(model: type[Model]) -> list:
+    return [
         field
         for field in model._meta.concrete_fields
         if not (field.primary_key and getattr(field, "db_returning", False))
     ]
+
+
+_statements: dict[tuple, str] = {}
+
+
+def _insert_sql(
+    model: type[Model],
+    objs: list[Model],
+    connection,
+    *,
+    returning_pk: bool = False,
+    link=None,
+    link_sql: tuple[str, tuple] | None = None,
+):
+    """The INSERT of `objs` and its parameters. `link` (a foreign key) takes `link_sql` in
+    every row instead of a value.
+
+    Values are prepared as Django's insert compiler prepares them (`pre_save`, then
+    `get_db_prep_save`), and the statement text is kept per shape (model, rows, link): the
+    public intake inserts the same shapes all day. Rows holding an expression (a database
+    default, F()) are compiled by Django itself."""
+    fields = _insert_fields(model)
+    params: list = []
+    for obj in objs:
+        for field in fields:
+            if field is link:
+                params.extend(link_sql[1])
+                continue
+            value = field.pre_save(obj, True)
+            if hasattr(value, "resolve_expression"):
+                return _compiled_sql(model, objs, connection, returning_pk, link, link_sql)
+            params.append(field.get_db_prep_save(value, connection))
+    key = (model, len(objs), returning_pk, link and link.attname, connection.alias)
+    sql = _statements.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        row = ", ".join(link_sql[0] if field is link else "%s" for field in fields)
+        # Only quoted names from the model's metadata and placeholders: values are parameters.
+        sql = (
+            f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
+            f"({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES {', '.join(f'({row})' for _obj in objs)}"
+        )
+        if returning_pk:
+            returning, _none = connection.ops.return_insert_columns([model._meta.pk])
+            sql = f"{sql} {returning}"
+        sql = _statements.setdefault(key, sql)
+    return sql, params
+
+
+def _compiled_sql(model, objs, connection, returning_pk, link, link_sql):
+    """Django's own compilation of the same INSERT (bulk_create's, without running it)."""
+    if link is not None:
+        for obj in objs:
+            setattr(obj, link.attname, RawSQL(*link_sql))  # noqa: S611 (this module's constant)
     query = InsertQuery(model)
-    query.insert_values(fields, objs)
+    query.insert_values(_insert_fields(model), objs)
     compiler = query.get_compiler(connection=connection)
     if returning_pk:
         compiler.returning_fields = [model._meta.pk]
@@ -77,14 +132,16 @@ def insert_with_children(parent: Model, children: Sequence[Model] = ()) -> None:
                 child_model._default_manager.using(using).bulk_create(objs)
         return
 
-    table = model._meta.db_table
-    column = model._meta.pk.column
-    parent_id = RawSQL("currval(pg_get_serial_sequence(%s, %s))", (table, column))
+    # The parent's id, as each child row finds it: the session's last value of its sequence.
+    parent_id = (
+        "currval(pg_get_serial_sequence(%s, %s))",
+        (model._meta.db_table, model._meta.pk.column),
+    )
     statements = [_insert_sql(model, [parent], connection, returning_pk=True)]
     for child_model, objs in groups.items():
-        for obj in objs:
-            setattr(obj, links[child_model].attname, parent_id)
-        statements.append(_insert_sql(child_model, objs, connection, returning_pk=False))
+        statements.append(
+            _insert_sql(child_model, objs, connection, link=links[child_model], link_sql=parent_id)
+        )
     sql = ";\n".join(statement for statement, _params in statements)
     params = [param for _statement, statement_params in statements for param in statement_params]
     # In autocommit mode the query string is its own transaction; inside one, a savepoint

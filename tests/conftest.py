@@ -50,7 +50,7 @@ def fresh_calendar():
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """The local-memory cache outlives a test: rate-limit counts and the intake's
-    "delivery run queued" flag of one test must not decide the next."""
+    delivery window of one test must not decide the next."""
     from django.core.cache import cache
 
     cache.clear()

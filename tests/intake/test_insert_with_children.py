@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.db import IntegrityError, connection
+from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -74,3 +75,18 @@ def test_g2_a_second_report_with_the_same_form_token_is_refused_whole(areas):
     with pytest.raises(IntegrityError):
         insert_with_children(_report(form_token=first.form_token), [_consent()])
     assert Report.objects.count() == 1 and ConsentRecord.objects.count() == 1
+
+
+def test_g1_rows_holding_an_expression_are_compiled_by_django(areas):
+    """A value computed by the database (here Now()) takes Django's own INSERT compilation,
+    for the parent and for a child, and the rows are linked all the same."""
+    report = _report(status_changed_at=Now())
+    consent = ConsentRecord(kind="privacy_notice", notice_version="2026-11", given_by="周建华")
+    consent.given_at = Now()
+    insert_with_children(report, [consent, _consent("entrustment")])
+    saved = Report.objects.get(pk=report.pk)
+    assert saved.status_changed_at is not None
+    assert sorted(saved.consents.values_list("kind", flat=True)) == [
+        "entrustment",
+        "privacy_notice",
+    ]

@@ -4,6 +4,7 @@ Personas: a residents' committee filing for an old woman living alone (proxy, U2
 neighbour, and a bot. Every test asserts what a resident sees and what the database holds.
 """
 
+import datetime as dt
 import re
 import uuid
 
@@ -13,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import IntegrityError
 from django.test import override_settings
+from django.utils import timezone
 
 from intake.enums import ConsentKind, NotificationStatus, ReportStatus
 from intake.models import Attachment, ConsentRecord, Notification, Report
@@ -246,28 +248,34 @@ def test_g1_with_production_tasks_one_queued_run_delivers_every_committed_report
     client, django_capture_on_commit_callbacks
 ):
     """With the database task backend: each report commits with its outbox row and, after the
-    commit, wakes the delivery task. While a run is queued, further reports add no task row;
-    the run sends them all, and the next report queues a new run. (`db_worker` itself needs
-    its own transactions, which a test transaction on SQLite cannot give it.)"""
+    commit, makes sure a delivery run is queued. The first report of a window queues one run,
+    to start after the window; later reports of the window add no task row, and that run sends
+    them all. The next window queues a new run. (`db_worker` itself needs its own
+    transactions, which a test transaction on SQLite cannot give it.)"""
+    from django.core.cache import cache
     from django_tasks_db.models import DBTaskResult
 
+    from intake.services import DELIVERY_WINDOW_SECONDS
     from intake.tasks import deliver_pending_notifications  # what the worker runs for a row
 
+    before = timezone.now()
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             assert submit(client, form_token=str(uuid.uuid4())).status_code == 302
     assert Report.objects.count() == 2 and Notification.objects.count() == 2
     task = DBTaskResult.objects.get()  # one queued run for both reports
     assert task.task_path.endswith("deliver_pending_notifications")
+    assert task.run_after > before + dt.timedelta(seconds=DELIVERY_WINDOW_SECONDS)
     assert not mail.outbox
     assert deliver_pending_notifications.call(*task.args_kwargs["args"]) == 2
     assert {m.subject.split()[-1] for m in mail.outbox} == set(
         Report.objects.values_list("reference", flat=True)
     )
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    cache.clear()  # the window has closed
     with django_capture_on_commit_callbacks(execute=True):
         submit(client, form_token=str(uuid.uuid4()))
-    assert DBTaskResult.objects.count() == 2  # the run cleared the flag: a new run is queued
+    assert DBTaskResult.objects.count() == 2
 
 
 def test_g1_a_report_that_fails_to_save_leaves_nothing_behind(
