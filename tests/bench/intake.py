@@ -9,19 +9,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import http.client
+import json
 import os
 import random
-import re
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode
 
 import psycopg
 from django.conf import settings
@@ -34,12 +31,10 @@ from tests.bench.harness import Result, measure, percentile
 
 ROOT = Path(settings.BASE_DIR)
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
-CONNECTIONS = 8
 SECONDS = float(os.environ.get("BENCH_INTAKE_SECONDS", "16"))  # per side, over ROUNDS
 ROUNDS = 4
 # Threads per gunicorn worker (gthread when > 1), as the deployment in the README runs them.
 THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "1"))
-CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 # 1. Intake throughput ---------------------------------------------------------------------------
@@ -51,102 +46,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _intake_fields(n: int) -> dict:
-    return {
-        "form_token": str(uuid.uuid4()),
-        "website": "",
-        "reporter_type": "neighbour",
-        "reporter_name": "周建华",
-        "reporter_phone": "13700001111",
-        "subject_name": "孙玉珍",
-        "subject_id_number": "",
-        "subject_phone": f"139{n % 100_000_000:08d}",
-        "district": "110101000000",
-        "street": "110101001000",
-        "community": "110101001001",
-        "address": "多福巷3号院2-101",
-        "subtype": "living_alone",
-        "what_happened": "独居老人摔伤，无人照料，需要上门看看。",
-        "help_needed": "上门照料和助餐",
-        "consent": "on",
-    }
-
-
-def _bare_fields(n: int) -> dict:
-    return {
-        "name": "孙玉珍",
-        "phone": f"139{n % 100_000_000:08d}",
-        "address": "多福巷3号院2-101",
-        "text": "独居老人摔伤，无人照料，需要上门看看。",
-    }
-
-
-class _Client:
-    """One keep-alive connection with its CSRF cookie, like one browser tab posting."""
-
-    def __init__(self, port: int, path: str):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.path = path
-        self.conn.request("GET", path)
-        response = self.conn.getresponse()
-        body = response.read().decode()
-        cookie = response.getheader("Set-Cookie", "")
-        self.csrf_cookie = re.search(r"csrftoken=([^;]+)", cookie).group(1)
-        self.csrf_form = CSRF_RE.search(body).group(1)
-
-    def post(self, fields: dict) -> int:
-        body = urlencode({**fields, "csrfmiddlewaretoken": self.csrf_form})
-        self.conn.request(
-            "POST",
-            self.path,
-            body=body,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"csrftoken={self.csrf_cookie}",
-            },
-        )
-        response = self.conn.getresponse()
-        response.read()
-        return response.status
-
-
-def _load(port: int, path: str, make_fields, seconds: float) -> dict:
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    counter = iter(range(10**9))
-    ready = threading.Barrier(CONNECTIONS + 1)  # the clock starts once every client connected
-
-    def worker():
-        nonlocal errors
-        client = _Client(port, path)
-        ready.wait()
-        stop_at = time.perf_counter() + seconds
-        mine, bad = [], 0
-        while time.perf_counter() < stop_at:
-            fields = make_fields(next(counter))
-            start = time.perf_counter()
-            status = client.post(fields)
-            mine.append((time.perf_counter() - start) * 1000)
-            bad += status != 302
-        with lock:
-            latencies.extend(mine)
-            errors += bad
-
-    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    return {
-        "rps": len(latencies) / elapsed,
-        "latencies": latencies,
-        "seconds": elapsed,
-        "errors": errors,
-    }
+def _load(port: int, path: str, kind: str, seconds: float) -> dict:
+    """One round of load from a fresh client process (tests/bench/http_load.py): the client
+    shares neither a GIL nor a heap with this process, which may hold a 1M-person seed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.bench.http_load", str(port), path, kind, str(seconds)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(result.stdout)
 
 
 def _combined(loads: list[dict]) -> dict:
@@ -199,14 +109,14 @@ def intake_throughput() -> list[Result]:
     port = _free_port()
     server = _server(port, env)
     try:
-        _load(port, "/bench/bare/", _bare_fields, 2)  # warm both workers
-        _load(port, "/report/", _intake_fields, 2)
+        _load(port, "/bench/bare/", "bare", 2)  # warm both workers
+        _load(port, "/report/", "intake", 2)
         # Alternating rounds, so a machine that speeds up or slows down during the run (other
         # tenants, CPU clocks) weighs on both sides alike instead of on whichever ran second.
         rounds = [
             (
-                _load(port, "/bench/bare/", _bare_fields, SECONDS / ROUNDS),
-                _load(port, "/report/", _intake_fields, SECONDS / ROUNDS),
+                _load(port, "/bench/bare/", "bare", SECONDS / ROUNDS),
+                _load(port, "/report/", "intake", SECONDS / ROUNDS),
             )
             for _ in range(ROUNDS)
         ]
