@@ -4,12 +4,13 @@ The public intake writes a report, its consent records, attachments and outbox r
 (SECURITY G1: all or nothing). Through the ORM that is BEGIN, one INSERT per table and COMMIT:
 six round trips, each with its own SQL compilation, on the busiest public path.
 
-On PostgreSQL `insert_with_children` sends the same INSERTs, with values prepared as Django
-prepares them for `bulk_create`, as ONE query string. PostgreSQL runs the statements of one simple
-query as one transaction (inside a surrounding transaction, they run in a savepoint here), so
-either every row is written or none is. The children find their parent through
-`currval()` of the parent's id sequence, which is private to the database session. Elsewhere
-(SQLite) the same rows are written with the ORM inside `transaction.atomic()`.
+On PostgreSQL (with Django's default client-side parameter binding) `insert_with_children`
+sends the same INSERTs, with values prepared as Django prepares them for `bulk_create`, as ONE
+query string. PostgreSQL runs the statements of one simple query as one transaction (inside a
+surrounding transaction, they run in a savepoint here), so either every row is written or none
+is. The children find their parent through `currval()` of the parent's id sequence, which is
+private to the database session. Elsewhere (SQLite, or server-side binding) the same rows are
+written with the ORM inside `transaction.atomic()`.
 """
 
 from __future__ import annotations
@@ -123,7 +124,10 @@ def insert_with_children(parent: Model, children: Sequence[Model] = ()) -> None:
     connection = connections[using]
     groups = _grouped(children)
     links = {child_model: _parent_link(child_model, model) for child_model in groups}
-    if connection.vendor != "postgresql":
+    one_query = connection.vendor == "postgresql" and not connection.settings_dict.get(
+        "OPTIONS", {}
+    ).get("server_side_binding")  # several statements in one execute need client-side binding
+    if not one_query:
         with transaction.atomic(using=using):
             parent.save(force_insert=True, using=using)
             for child_model, objs in groups.items():
