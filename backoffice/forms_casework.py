@@ -54,6 +54,18 @@ def _group_help() -> str:
     return "各类对象可选的服务（U5-U9）—— " + "；".join(lines) + "。"
 
 
+def _offer_group_services(field, group: str) -> None:
+    """Only the service types of the case's group (U10), with the group's own refusal."""
+    field.choices = [(t.value, t.label) for t in SERVICE_TYPES_BY_GROUP[group]]
+    field.error_messages["invalid_choice"] = group_services_message(group)
+
+
+def _offer_workers(field, *, household, user) -> None:
+    """The social workers assigned to the household, as the user may see them."""
+    field.queryset = case_workers(household=household, user=user)
+    field.label_from_instance = _worker_label
+
+
 class HouseholdBoundMixin:
     """A record added from a household page: the household comes as a hidden, scoped id and
     decides which members (and workers) can be chosen."""
@@ -107,21 +119,17 @@ class CaseOpenForm(HouseholdBoundMixin, LedgerForm):
         self.fields["group"].choices = [("", "---------"), *CASE_GROUPS]
         group = self.data.get(self.add_prefix("group")) or self.initial.get("group")
         if group in SERVICE_TYPES_BY_GROUP:  # opened for one group: offer only its services
-            services = self.fields["service_types"]
-            services.choices = [(t.value, t.label) for t in SERVICE_TYPES_BY_GROUP[group]]
-            services.error_messages["invalid_choice"] = group_services_message(group)
+            _offer_group_services(self.fields["service_types"], group)
         else:
             self.fields["service_types"].help_text = _group_help()
         planned = self.fields["planned_sessions"]
         planned.help_text = _("每个个案至少开展 %(n)s 次服务（U10）。") % {"n": MIN_SESSIONS}
         planned.widget.attrs["min"] = MIN_SESSIONS
         workers = self.fields["worker"]
-        workers.queryset = (
-            case_workers(household=household, user=self.for_user)
-            if household
-            else get_user_model().objects.none()
-        )
-        workers.label_from_instance = _worker_label
+        if household:
+            _offer_workers(workers, household=household, user=self.for_user)
+        else:
+            workers.queryset = get_user_model().objects.none()
         workers.error_messages["invalid_choice"] = _("所选社工未分派到该家庭。")
         workers.initial = self.for_user.pk
         self.order_fields(["household", "person", "group", "service_types"])
@@ -171,8 +179,7 @@ class SessionForm(forms.Form):
 
     def __init__(self, *args, case: Case, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["worker"].queryset = case_workers(household=case.household, user=user)
-        self.fields["worker"].label_from_instance = _worker_label
+        _offer_workers(self.fields["worker"], household=case.household, user=user)
         self.fields["worker"].initial = user.pk
         self.fields["held_on"].initial = timezone.localdate()
         self.fields["service_type"].choices = [
@@ -225,11 +232,8 @@ class CaseEditForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        services = self.fields["service_types"]
-        services.choices = [(t.value, t.label) for t in SERVICE_TYPES_BY_GROUP[case.group]]
-        services.error_messages["invalid_choice"] = group_services_message(case.group)
-        self.fields["worker"].queryset = case_workers(household=case.household, user=user)
-        self.fields["worker"].label_from_instance = _worker_label
+        _offer_group_services(self.fields["service_types"], case.group)
+        _offer_workers(self.fields["worker"], household=case.household, user=user)
 
 
 class CaseCompleteForm(forms.Form):

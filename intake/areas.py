@@ -12,19 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 
 from django.apps import apps
 from django.conf import settings
 
 Choices = tuple[tuple[str, str], ...]
+T = TypeVar("T")
 
 
-def _kept_once_found(build: Callable[..., Choices]) -> Callable[..., Choices]:
+def kept_once_found(build: Callable[..., T]) -> Callable[..., T]:
     """Keep a non-empty answer for the life of the process; an empty one is asked again."""
-    found: dict[tuple, Choices] = {}
+    found: dict[tuple, T] = {}
 
     @wraps(build)
-    def choices(*args: str) -> Choices:
+    def choices(*args: str) -> T:
         if args not in found:
             result = build(*args)
             if not result:
@@ -39,13 +41,13 @@ def area_model():
     return apps.get_model(settings.INTAKE_AREA_MODEL)
 
 
-@_kept_once_found
+@kept_once_found
 def district_choices() -> Choices:
     rows = area_model().objects.filter(level="district").order_by("code")
     return tuple((row.code, row.name) for row in rows)
 
 
-@_kept_once_found
+@kept_once_found
 def street_choices(district_code: str) -> Choices:
     if not district_code:
         return ()
@@ -57,7 +59,7 @@ def street_choices(district_code: str) -> Choices:
     return tuple((row.code, row.name) for row in rows)
 
 
-@_kept_once_found
+@kept_once_found
 def community_choices(street_code: str) -> Choices:
     if not street_code:
         return ()

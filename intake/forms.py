@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from portal import identity
 from portal.enums import SUBTYPES_BY_CATEGORY, Category, Subtype
 
-from .areas import community_choices, district_choices, street_choices
+from .areas import community_choices, district_choices, kept_once_found, street_choices
 from .enums import PROXY_REPORTERS, AttachmentKind, ReporterType, UrgencyReason
 from .services import ReportFields, subject_birth_and_child
 from .uploads import CleanUpload, UploadError, clean_upload
@@ -87,18 +87,13 @@ class SharedMultipleChoiceField(SharedChoicesMixin, forms.MultipleChoiceField):
 
 
 _AREAS_IN = {"street": street_choices, "community": community_choices}
-_area_lists: dict[tuple[str, str], list] = {}
 
 
+@kept_once_found
 def _area_choices(kind: str, code: str = "") -> list:
-    """BLANK and the areas of one level, normalized once per process (once they exist)."""
-    found = _area_lists.get((kind, code))
-    if found is None:
-        rows = district_choices() if kind == "district" else _AREAS_IN[kind](code)
-        found = normalize_choices(BLANK + list(rows))
-        if rows:  # like intake/areas.py: an empty answer is asked again
-            _area_lists[(kind, code)] = found
-    return found
+    """The areas of one level after BLANK, normalized once per process (once they exist)."""
+    rows = district_choices() if kind == "district" else _AREAS_IN[kind](code)
+    return normalize_choices(BLANK + list(rows)) if rows else []
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -231,9 +226,10 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].use_choices(_area_choices("district"))
-        self.fields["street"].use_choices(_area_choices("street", self._raw("district")))
-        self.fields["community"].use_choices(_area_choices("community", self._raw("street")))
+        self.fields["district"].use_choices(_area_choices("district") or BLANK)
+        street, community = self.fields["street"], self.fields["community"]
+        street.use_choices(_area_choices("street", self._raw("district")) or BLANK)
+        community.use_choices(_area_choices("community", self._raw("street")) or BLANK)
         self.uploads: list[tuple[AttachmentKind, CleanUpload]] = []
 
     def _raw(self, name: str) -> str:

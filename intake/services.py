@@ -171,17 +171,22 @@ def report_submit(
             form_token=form_token, fields=fields, now=now, uploads=uploads, files=written_files
         )
         insert_with_children(report, children)
-    except Exception as exc:
-        for name in written_files:  # nothing refers to them (or the other request won)
-            Attachment.file.field.storage.delete(name)
-        if not isinstance(exc, IntegrityError):
-            raise
+    except IntegrityError:
+        _files_delete(written_files)  # the other request won: its files are the ones kept
         existing = Report.objects.filter(form_token=form_token).first()
         if existing is None:
             raise
         return existing, False
+    except Exception:
+        _files_delete(written_files)  # nothing refers to them
+        raise
     transaction.on_commit(delivery_wake, robust=True)
     return report, True
+
+
+def _files_delete(names: list[str]) -> None:
+    for name in names:
+        Attachment.file.field.storage.delete(name)
 
 
 def _report_rows(

@@ -36,6 +36,7 @@ from ..permissions import user_can_confirm_case_closure, user_can_open_child_rec
 from ..scope import scope_queryset
 from .audit import audit_record
 from .errors import RuleError
+from .ledger_edits import field_labels
 from .timeline import timeline_add
 
 CHILD_AGE = 14  # SECURITY B4
@@ -234,11 +235,10 @@ def case_update(
         setattr(case, name, values[name])
     case.save(update_fields=changed)
     audit_record(action=AuditAction.UPDATE, request=request, obj=case, detail={"fields": changed})
-    labels = "、".join(str(Case._meta.get_field(name).verbose_name) for name in changed)
     timeline_add(
         household=case.household,
         kind=TimelineKind.CASE,
-        summary=f"修改个案（个案 {case.pk}）：{labels}",
+        summary=f"修改个案（个案 {case.pk}）：{field_labels(Case, changed)}",
         user=request.user,
     )
     return case
