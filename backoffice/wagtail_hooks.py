@@ -9,11 +9,11 @@ from . import admin_urls
 from .permissions import user_can_issue_devices
 from .scope import user_scope
 from .services.my_work import my_work
-from .viewsets import area_viewset, audit_viewset
-from .viewsets_calendar import workday_calendar_viewset_group
-from .viewsets_casework import casework_viewset_group
-from .viewsets_ledger import ledger_viewset_group
-from .viewsets_triage import report_viewset
+from .viewsets.base import area_viewset, audit_viewset
+from .viewsets.calendar import workday_calendar_viewset_group
+from .viewsets.casework import casework_viewset_group
+from .viewsets.ledger import ledger_viewset_group
+from .viewsets.triage import report_viewset
 
 
 @hooks.register("register_admin_viewset")

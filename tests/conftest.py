@@ -14,14 +14,14 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from backoffice.models import Area
-from backoffice.services.areas import areas_load
-from backoffice.services.demo import (
+from backoffice.demo.accounts import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
     demo_accounts_create,
 )
+from backoffice.models import Area
+from backoffice.services.areas import areas_load
 
 PASSWORD = DEMO_PASSWORD
 DEMO_USERNAMES = [account.username for account in DEMO_ACCOUNTS]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from ..enums import AuditAction, CaseStatus
-from ..forms_casework import (
+from ..forms.casework import (
     CaseCloseRequestForm,
     CaseCloseReviewForm,
     CaseCompleteForm,
@@ -45,7 +45,7 @@ from ..services.cases import (
 )
 from ..services.errors import RuleError
 from ..services.referrals import referral_update_status
-from ..viewsets_ledger import refuse_child_record
+from ..viewsets.ledger import refuse_child_record
 
 
 def _require(allowed: bool) -> None:

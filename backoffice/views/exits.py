@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ..enums import HouseholdStatus
-from ..forms_exits import ExitForm, ReentryForm
+from ..forms.exits import ExitForm, ReentryForm
 from ..permissions import user_can_decide_exit, user_can_record_visit
 from ..services.exits import (
     ExitError,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ..enums import AuditAction, HouseholdStatus
-from ..forms_plans import PlanForm, measure_formset
+from ..forms.plans import PlanForm, measure_formset
 from ..permissions import user_can_revise_plan
 from ..services.audit import audit_record
 from ..services.plans import PlanError, StalePlanError, plan_current, plan_measures, plan_revise

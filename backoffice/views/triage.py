@@ -17,7 +17,7 @@ from intake.enums import OPEN_STATUSES
 from intake.models import Report
 
 from ..enums import AuditAction
-from ..forms_triage import AcceptForm, AssignForm, MergeForm, ReasonForm, VisitForm
+from ..forms.triage import AcceptForm, AssignForm, MergeForm, ReasonForm, VisitForm
 from ..permissions import user_can_record_visit, user_can_see_reporter, user_can_triage
 from ..scope import scope_queryset
 from ..services.audit import audit_record

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ..enums import AreaLevel, AuditAction, HouseholdStatus, Role, VisitKind
-from ..forms_visits import FollowUpVisitForm
+from ..forms.visits import FollowUpVisitForm
 from ..models import Area, Household
 from ..permissions import user_can_record_visit
 from ..scope import scope_queryset, user_scope

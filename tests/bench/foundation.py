@@ -5,7 +5,7 @@ from django.test.utils import override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from backoffice.services.demo import demo_accounts_create
+from backoffice.demo.accounts import demo_accounts_create
 from tests.bench.harness import measure
 
 

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from backoffice.services.demo import demo_accounts_create
+from backoffice.demo.accounts import demo_accounts_create
 from intake.models import Report
 from tests.bench.harness import Result, measure, percentile
 

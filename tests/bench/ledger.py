@@ -15,10 +15,10 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef
 from django.test.utils import override_settings
 
+from backoffice.demo.accounts import demo_accounts_create
+from backoffice.demo.ledger import DEMO_STREET, demo_households_create
 from backoffice.enums import Category
 from backoffice.models import Household, Person, PersonCategory
-from backoffice.services.demo import demo_accounts_create
-from backoffice.services.demo_ledger import DEMO_STREET, demo_households_create
 from portal import identity
 from tests.bench.foundation import _verified_client
 from tests.bench.harness import Result, measure

@@ -28,6 +28,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 from weasyprint import HTML
 
+from backoffice.demo.accounts import demo_accounts_create
 from backoffice.enums import (
     BenefitType,
     Category,
@@ -66,7 +67,6 @@ from backoffice.models import (
     Visit,
 )
 from backoffice.pdf import PDF_BASE_URL, StaticOnlyFetcher, html_render
-from backoffice.services.demo import demo_accounts_create
 from backoffice.services.pdf import TEMPLATES, Viewer, household_document
 from backoffice.services.print_jobs import batch_processes, print_job_create, print_job_run
 from backoffice.services.staff import staff_assign

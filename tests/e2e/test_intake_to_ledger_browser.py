@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from backoffice.demo.accounts import demo_accounts_create
 from backoffice.models import Area
 from backoffice.services.areas import areas_load
-from backoffice.services.demo import demo_accounts_create
 from portal.services import home_page_ensure
 from tests.conftest import PASSWORD, totp_now
 from tests.e2e.conftest import SCREENSHOTS

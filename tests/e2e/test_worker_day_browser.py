@@ -6,10 +6,10 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 
+from backoffice.demo.accounts import demo_accounts_create
 from backoffice.enums import EntryRoute, Relation
 from backoffice.models import Agency, Area, Household, HouseholdAssignment
 from backoffice.services.areas import areas_load
-from backoffice.services.demo import demo_accounts_create
 from backoffice.services.ledger import household_create, person_create
 from portal.services import home_page_ensure
 from tests.conftest import PASSWORD, totp_now

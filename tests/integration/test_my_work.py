@@ -69,7 +69,7 @@ def test_the_admin_home_opens_on_the_days_work(login_as, deadlines):
 
 
 def test_demo_reports_fill_a_living_triage_queue(login_as, demo_users):
-    from backoffice.services.demo_reports import demo_reports_create
+    from backoffice.demo.reports import demo_reports_create
     from intake.models import Report
 
     demo_reports_create(count=20, seed=3, today=dt.date(2026, 11, 20))

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from backoffice.services.demo import DEMO_ACCOUNTS
+from backoffice.demo.accounts import DEMO_ACCOUNTS
 
 
 def test_seed_demo_creates_every_demo_account_with_a_device(db, django_user_model, capsys):
@@ -159,9 +159,9 @@ def test_category_mix_and_household_size_follow_the_published_shape(db):
     """Dibao households average ~1.7 persons; the whole ledger ~1.67 (600k -> ~1M)."""
     from django.db.models import Count
 
+    from backoffice.demo.ledger import demo_households_create
     from backoffice.enums import Category, Subtype
     from backoffice.models import Household, Person, PersonCategory
-    from backoffice.services.demo_ledger import demo_households_create
 
     count = demo_households_create(households=2000, seed=11)
     assert count == Person.objects.count()
@@ -180,7 +180,7 @@ def test_category_mix_and_household_size_follow_the_published_shape(db):
 
 
 def test_community_weights_share_the_district_population():
-    from backoffice.services.demo_ledger import DISTRICT_POPULATION, community_weights
+    from backoffice.demo.ledger import DISTRICT_POPULATION, community_weights
 
     communities = [
         ("110101001001", "110101000000"),  # 东城: two urban communities

@@ -323,7 +323,7 @@ def test_g4_two_staff_accepting_at_once_make_one_ledger_entry(transactional_db, 
         pytest.skip("the concurrent accept is exercised on PostgreSQL (make test-postgres)")
     from django.contrib.auth import get_user_model
 
-    from backoffice.services.demo import demo_accounts_create
+    from backoffice.demo.accounts import demo_accounts_create
     from backoffice.services.triage import report_visit_record
 
     demo_accounts_create()

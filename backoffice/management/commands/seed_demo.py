@@ -2,17 +2,17 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from backoffice.models import Area
-from backoffice.services.areas import areas_load
-from backoffice.services.demo import (
+from backoffice.demo.accounts import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
     demo_accounts_create,
     require_demo_allowed,
 )
-from backoffice.services.demo_casework import demo_casework_create
-from backoffice.services.demo_ledger import demo_households_create
-from backoffice.services.demo_reports import demo_reports_create
+from backoffice.demo.casework import demo_casework_create
+from backoffice.demo.ledger import demo_households_create
+from backoffice.demo.reports import demo_reports_create
+from backoffice.models import Area
+from backoffice.services.areas import areas_load
 from portal.services import home_page_ensure
 
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import TOTP
 
-from backoffice.services.demo import DEMO_TOTP_SECRET, require_demo_allowed
+from backoffice.demo.accounts import DEMO_TOTP_SECRET, require_demo_allowed
 
 
 class Command(BaseCommand):

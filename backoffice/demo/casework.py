@@ -22,14 +22,14 @@ from ..enums import (
     VisitKind,
 )
 from ..models import Household
-from .cases import case_open, session_record
-from .demo import require_demo_allowed
-from .demo_ledger import DEMO_STREET
-from .errors import RuleError
-from .exits import household_exit
-from .plans import MeasureInput, plan_revise
-from .referrals import referral_create
-from .visits import visit_record
+from ..services.cases import case_open, session_record
+from ..services.errors import RuleError
+from ..services.exits import household_exit
+from ..services.plans import MeasureInput, plan_revise
+from ..services.referrals import referral_create
+from ..services.visits import visit_record
+from .accounts import require_demo_allowed
+from .ledger import DEMO_STREET
 
 MEASURES = [
     ("每周上门探访一次，了解生活状况", "东华门街道社会救助服务站"),

@@ -11,10 +11,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .enums import MeasureStatus
-from .forms_triage import DATE_INVALID
-from .models import Plan
-from .services.plans import MAX_MEASURES, MeasureInput
+from ..enums import MeasureStatus
+from ..models import Plan
+from ..services.plans import MAX_MEASURES, MeasureInput
+from .triage import DATE_INVALID
 
 BLANK_ROWS = 3
 

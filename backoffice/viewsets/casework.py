@@ -14,13 +14,13 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic import CreateView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from .enums import CASE_GROUPS, CaseStatus, ReferralKind, ReferralStatus
-from .forms_casework import CaseOpenForm, ReferralForm, add_rule_error
-from .models import Case, Referral
-from .services.cases import case_open, cases_for
-from .services.errors import RuleError
-from .services.referrals import referral_create, referrals_for
-from .viewsets_ledger import LedgerViewSet
+from ..enums import CASE_GROUPS, CaseStatus, ReferralKind, ReferralStatus
+from ..forms.casework import CaseOpenForm, ReferralForm, add_rule_error
+from ..models import Case, Referral
+from ..services.cases import case_open, cases_for
+from ..services.errors import RuleError
+from ..services.referrals import referral_create, referrals_for
+from .ledger import LedgerViewSet
 
 YES_NO = [("yes", _("是")), ("no", _("否"))]
 

@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .enums import ExitReason, HouseholdStatus
-from .forms_triage import DATE_INVALID
-from .models import Household, Person, Visit
-from .services.exits import exit_review_visits
+from ..enums import ExitReason, HouseholdStatus
+from ..models import Household, Person, Visit
+from ..services.exits import exit_review_visits
+from .triage import DATE_INVALID
 
 WHOLE_HOUSEHOLD = "household"
 

@@ -16,12 +16,12 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from . import workdays
-from .enums import AuditAction
-from .models import WorkdayOverride, WorkdayYear
-from .models.calendar import DAY_KIND_CHOICES
-from .services.audit import audit_record
-from .viewsets import BackOfficeViewSet
+from .. import workdays
+from ..enums import AuditAction
+from ..models import WorkdayOverride, WorkdayYear
+from ..models.calendar import DAY_KIND_CHOICES
+from ..services.audit import audit_record
+from .base import BackOfficeViewSet
 
 # A sanity range for typed dates: the ledger starts long after 2000.
 FIRST_YEAR, LAST_YEAR = 2000, 2100

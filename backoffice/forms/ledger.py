@@ -19,7 +19,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from portal import identity
 
-from .enums import (
+from ..enums import (
     SUBTYPES_BY_CATEGORY,
     AreaLevel,
     Category,
@@ -28,10 +28,10 @@ from .enums import (
     Relation,
     Subtype,
 )
-from .models import Area, Benefit, Household, Need, Person, PersonCategory
-from .scope import scope_queryset
-from .services.ledger import ITEM_LABELS, LEDGER_STANDARDS, PERSON_FIELDS
-from .services.ledger_edits import person_id_taken
+from ..models import Area, Benefit, Household, Need, Person, PersonCategory
+from ..scope import scope_queryset
+from ..services.ledger import ITEM_LABELS, LEDGER_STANDARDS, PERSON_FIELDS
+from ..services.ledger_edits import person_id_taken
 
 # Names: Chinese characters, Latin letters, and the middle dot of minority names.
 NAME_RE = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,40}$")

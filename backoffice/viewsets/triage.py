@@ -13,12 +13,12 @@ from wagtail.admin.views.generic import IndexView
 from intake.enums import OPEN_STATUSES, ReportStatus
 from intake.models import Report
 
-from .enums import VisitKind
-from .listing import FileLinkColumn, PlainColumn, QuickListingMixin, QuickSelect, streets_in_scope
-from .models import Visit
-from .scope import scope_queryset
-from .services.triage import report_clocks
-from .viewsets import BackOfficeViewSet
+from ..enums import VisitKind
+from ..listing import FileLinkColumn, PlainColumn, QuickListingMixin, QuickSelect, streets_in_scope
+from ..models import Visit
+from ..scope import scope_queryset
+from ..services.triage import report_clocks
+from .base import BackOfficeViewSet
 
 STATES = [("open", _("待处理")), ("closed", _("已办结")), ("all", _("全部"))]
 

@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from intake.enums import OPEN_STATUSES
 from intake.models import Report
 
-from .enums import NeedType, Relation, Role, Sex
-from .models import Agency, Household
-from .scope import scope_queryset
+from ..enums import NeedType, Relation, Role, Sex
+from ..models import Agency, Household
+from ..scope import scope_queryset
 
 DATE_INVALID = _("日期格式应为 2026-11-29。")
 

@@ -64,8 +64,13 @@ from ..models import (
     Person,
     PersonCategory,
 )
-from .demo import require_demo_allowed
-from .ledger import MemberFacts, ledger_missing_items, member_categories_text, person_identifiers
+from ..services.ledger import (
+    MemberFacts,
+    ledger_missing_items,
+    member_categories_text,
+    person_identifiers,
+)
+from .accounts import require_demo_allowed
 
 SURNAMES = (
     "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"

@@ -9,8 +9,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from .listing import PlainColumn, QuickListingMixin
-from .models import Area, AuditEvent
+from ..listing import PlainColumn, QuickListingMixin
+from ..models import Area, AuditEvent
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):

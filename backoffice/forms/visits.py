@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .enums import (
+from ..enums import (
     ACTIVE_VISIT_KINDS,
     HouseholdStatus,
     MeasureStatus,
@@ -21,9 +21,9 @@ from .enums import (
     NeedType,
     VisitKind,
 )
-from .forms_triage import DATE_INVALID
-from .models import Household, Need, Plan, PlanMeasure
-from .services.visits import MeasureUpdate, NewNeed
+from ..models import Household, Need, Plan, PlanMeasure
+from ..services.visits import MeasureUpdate, NewNeed
+from .triage import DATE_INVALID
 
 NEW_NEED_ROWS = 2
 

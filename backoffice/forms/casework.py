@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .enums import (
+from ..enums import (
     CASE_GROUPS,
     SERVICE_TYPES_BY_GROUP,
     CaseCloseReason,
@@ -24,12 +24,12 @@ from .enums import (
     ReferralStatus,
     ServiceType,
 )
-from .forms import LedgerForm, ScopedHouseholdField
-from .models import Case, Household, Person, Referral
-from .models.casework import MIN_SESSIONS
-from .services.cases import case_workers, group_services_message
-from .services.errors import RuleError
-from .services.referrals import DEFAULT_DUE_WORKDAYS, NEXT_STATUSES
+from ..models import Case, Household, Person, Referral
+from ..models.casework import MIN_SESSIONS
+from ..services.cases import case_workers, group_services_message
+from ..services.errors import RuleError
+from ..services.referrals import DEFAULT_DUE_WORKDAYS, NEXT_STATUSES
+from .ledger import LedgerForm, ScopedHouseholdField
 
 DATE_INVALID = _("日期格式应为 2026-11-29。")
 # A date picker without JavaScript; it only accepts ISO values.

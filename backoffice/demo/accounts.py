@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ..enums import Role
 from ..models import Agency, Area
-from .staff import staff_assign
+from ..services.staff import staff_assign
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"

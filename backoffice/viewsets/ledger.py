@@ -17,24 +17,29 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView, InspectView
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from .enums import AuditAction, AuditOutcome, Category, HouseholdStatus
-from .forms import BenefitForm, HouseholdForm, NeedForm, PersonCategoryForm, PersonForm
-from .listing import PlainColumn, QuickListingMixin, QuickSelect, streets_in_scope
-from .models import Benefit, Household, Need, Person, PersonCategory
-from .permissions import user_can_open_child_record
-from .scope import scope_queryset
-from .services.audit import audit_record
-from .services.cases import household_casework
-from .services.ledger import household_create, household_missing_items, person_create, person_search
-from .services.ledger_edits import (
+from ..enums import AuditAction, AuditOutcome, Category, HouseholdStatus
+from ..forms.ledger import BenefitForm, HouseholdForm, NeedForm, PersonCategoryForm, PersonForm
+from ..listing import PlainColumn, QuickListingMixin, QuickSelect, streets_in_scope
+from ..models import Benefit, Household, Need, Person, PersonCategory
+from ..permissions import user_can_open_child_record
+from ..scope import scope_queryset
+from ..services.audit import audit_record
+from ..services.cases import household_casework
+from ..services.ledger import (
+    household_create,
+    household_missing_items,
+    person_create,
+    person_search,
+)
+from ..services.ledger_edits import (
     EditRefusedError,
     household_update,
     ledger_record_delete,
     ledger_record_save,
     person_update,
 )
-from .views.household_work import household_work_sections
-from .viewsets import BackOfficeViewSet
+from ..views.household_work import household_work_sections
+from .base import BackOfficeViewSet
 
 CHILD_AGE = 14
 

@@ -23,8 +23,8 @@ from portal.enums import SUBTYPES_BY_CATEGORY
 
 from ..enums import VisitKind
 from ..models import Agency, Area, Triage, Visit
-from .demo import require_demo_allowed
-from .demo_ledger import DEMO_STREET, GIVEN, SURNAMES
+from .accounts import require_demo_allowed
+from .ledger import DEMO_STREET, GIVEN, SURNAMES
 
 WHAT = {
     "S1": "家庭收入低，近期失业，孩子上学开支大。",

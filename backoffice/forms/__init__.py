@@ -1,0 +1,1 @@
+"""Back-office forms, one module per domain; they parse input, services decide."""

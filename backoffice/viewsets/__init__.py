@@ -1,0 +1,1 @@
+"""Admin listings (STYLE 4): one ModelViewSet per model, one module per domain."""
