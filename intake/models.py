@@ -33,6 +33,10 @@ class Report(models.Model):
     reference = models.CharField(_("受理编号"), max_length=24)
     # G2: one submitted form makes one report, however often it is posted.
     form_token = models.UUIDField(unique=True, editable=False)
+    # G2: a keyed hash of what the form said (services.content_digest), to tell the same form
+    # posted again from one changed after it was sent, without a second copy of the data.
+    # Read only through form_token, so no index; blank on reports filed before it existed.
+    content_digest = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(
         _("状态"),
         max_length=16,

@@ -7,7 +7,9 @@ send is retried later (`manage.py notifications_retry`) without touching the rep
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
 import secrets
 import uuid
@@ -84,6 +86,29 @@ def lookup_code_for(reference: str) -> str:
     so a replayed form shows the same receipt and no code is stored anywhere."""
     digest = salted_hmac("intake.lookup-code", reference, algorithm="sha256").hexdigest()
     return f"{int(digest[:16], 16) % 100_000_000:08d}"
+
+
+class FormAlreadySent(Exception):
+    """G2: this form's token has made a report already, and the form now says something else
+    (sent, then Back, edited and sent again). Nothing new is written; `report` is the first."""
+
+    def __init__(self, report: Report):
+        super().__init__(report.reference)
+        self.report = report
+
+
+def content_digest(
+    *, fields: ReportFields, uploads: list[tuple[AttachmentKind, CleanUpload]]
+) -> str:
+    """G2: a keyed hash of what a form said, its files' contents included. Kept on the report,
+    it tells the same form posted again (a double click, a replayed POST) from one that was
+    changed after it was sent, without storing the content a second time; the server key
+    makes it useless for guessing what a report holds."""
+    content = dataclasses.asdict(fields)
+    content["urgency_reasons"] = sorted(content["urgency_reasons"])
+    content["files"] = sorted([str(kind), upload.sha256] for kind, upload in uploads)
+    message = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return salted_hmac("intake.form-content", message, algorithm="sha256").hexdigest()
 
 
 def receipt_for(report: Report) -> Receipt:
@@ -163,19 +188,25 @@ def report_submit(
     (portal/db.py: one round trip on PostgreSQL); the delivery task is woken after commit.
     The unique form token decides: a replay or a double click fails to insert and gets the
     first report back (no query beforehand: the first POST of a form is the common case).
+    The same token with other content raises FormAlreadySent, so that the change is not
+    dropped silently; a report filed before content digests existed counts as the same.
     """
     now = now or timezone.now()
+    digest = content_digest(fields=fields, uploads=uploads)
     written_files: list[str] = []
     try:
         report, children = _report_rows(
             form_token=form_token, fields=fields, now=now, uploads=uploads, files=written_files
         )
+        report.content_digest = digest
         insert_with_children(report, children)
     except IntegrityError:
         _files_delete(written_files)  # the other request won: its files are the ones kept
         existing = Report.objects.filter(form_token=form_token).first()
         if existing is None:
             raise
+        if existing.content_digest and not constant_time_compare(existing.content_digest, digest):
+            raise FormAlreadySent(existing) from None
         return existing, False
     except Exception:
         _files_delete(written_files)  # nothing refers to them

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from .forms import ReportForm, StatusLookupForm
 from .services import (
+    FormAlreadySent,
     public_status,
     receipt_for,
     report_by_reference,
@@ -83,14 +84,34 @@ def report_form(request):
     form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "intake/report_form.html", {"form": form}, status=200)
-    report, _created = report_submit(
-        form_token=form.cleaned_data["form_token"],
-        fields=form.report_fields(),
-        uploads=form.uploads,
-    )
+    try:
+        report, _created = report_submit(
+            form_token=form.cleaned_data["form_token"],
+            fields=form.report_fields(),
+            uploads=form.uploads,
+        )
+    except FormAlreadySent as sent:
+        return _form_already_sent(request, sent.report)
     response = redirect("intake:receipt", reference=report.reference)
     _remember_receipt(request, response, report.reference)
     return response
+
+
+def _form_already_sent(request, first):
+    """G2: the form was sent before, and what came now differs (Back, edit, send again).
+    Nothing is dropped silently: the page says so, links the first receipt when this browser
+    may see it, and gives everything typed back in a fresh form (a new token), files excepted
+    (browsers never refill a file input)."""
+    data = request.POST.copy()
+    data["form_token"] = str(uuid.uuid4())
+    context = {
+        "form": ReportForm(data),
+        "refining": True,  # the values typed, without checking them again
+        "already_sent": {
+            "reference": first.reference if first.reference in _receipts(request) else ""
+        },
+    }
+    return render(request, "intake/report_form.html", context, status=409)
 
 
 def receipt(request, reference: str):
