@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import devices, exits, my_work, pdf, plans, triage, visits
+from .views import devices, exits, handovers, my_work, pdf, plans, triage, visits
 from .views.casework import (
     case_close_confirm_view,
     case_close_reject_view,
@@ -33,6 +33,24 @@ urlpatterns = [
         name="backoffice_report_attachment",
     ),
     path("persons/<int:pk>/reveal/", person_reveal_view, name="backoffice_person_reveal"),
+    # B8: reports and new members whose person is filed in another jurisdiction.
+    path("handovers/", handovers.handover_list, name="backoffice_handovers"),
+    path("handovers/<int:pk>/", handovers.handover_page, name="backoffice_handover"),
+    path(
+        "handovers/<int:pk>/accept/",
+        handovers.handover_accept_view,
+        name="backoffice_handover_accept",
+    ),
+    path(
+        "handovers/<int:pk>/acknowledge/",
+        handovers.handover_acknowledge_view,
+        name="backoffice_handover_acknowledge",
+    ),
+    path(
+        "handovers/<int:pk>/return/",
+        handovers.handover_return_view,
+        name="backoffice_handover_return",
+    ),
     # Issue 5: case assistance (U5-U10) and resource linking (U1-U4).
     path("cases/<int:pk>/", case_page, name="backoffice_case"),
     path("cases/<int:pk>/sessions/", case_session_view, name="backoffice_case_session"),

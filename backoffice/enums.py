@@ -66,6 +66,32 @@ class AuditAction(models.TextChoices):
     CLOSE = "close", _("结案")
     EXIT = "exit", _("退出台账")  # D3
     REENTER = "reenter", _("重新纳入台账")  # D3
+    HANDOVER = "handover", _("移交其他辖区")  # B8
+    HANDOVER_RETURN = "handover_return", _("退回移交")  # B8
+
+
+class HandoverKind(models.TextChoices):
+    """B8: what was handed over to the jurisdiction that holds a person's file."""
+
+    REPORT = "report", _("群众反映")
+    MEMBER = "member", _("新增成员")
+
+
+class HandoverStatus(models.TextChoices):
+    OPEN = "open", _("待接收辖区处理")
+    ACCEPTED = "accepted", _("已纳入原档案")
+    ACKNOWLEDGED = "acknowledged", _("已核实")
+    RETURNED = "returned", _("已退回")
+
+
+class Channel(models.TextChoices):
+    """How an actor came (STYLE 11): the audit trail says whether a person clicked or a
+    command, background task or import acted."""
+
+    WEB = "web", _("网页")
+    COMMAND = "command", _("命令")
+    TASK = "task", _("后台任务")
+    IMPORT = "import", _("批量导入")
 
 
 class AuditOutcome(models.TextChoices):

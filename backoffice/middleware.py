@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from .actor import request_actor
 from .enums import AuditAction
-from .services.audit import audit_record
+from .services.events import event_record
 
 ADMIN_PREFIX = "/admin/"
 SESSION_LOGIN_AT = "backoffice_login_at"
@@ -57,9 +58,9 @@ class BackOfficeGuardMiddleware:
         idle = now - last_seen > settings.SESSION_IDLE_TIMEOUT_SECONDS
         too_old = now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS
         if idle or too_old:
-            audit_record(
+            event_record(
+                actor=request_actor(request),
                 action=AuditAction.SESSION_EXPIRED,
-                request=request,
                 detail={"reason": "idle" if idle else "absolute"},
             )
             logout(request)

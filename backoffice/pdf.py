@@ -33,6 +33,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import pdf_fonts
+from .services.errors import RuleError
 
 logger = logging.getLogger(__name__)
 
@@ -52,17 +53,13 @@ STATIC_TYPES = {
 }
 
 
-class PdfRenderError(Exception):
+class PdfRenderError(RuleError):
     """A document could not be rendered. The message is shown to the user; nothing was saved."""
 
     default_message = _("生成 PDF 失败，档案数据未受影响。请稍后重试；如仍失败，请联系系统管理员。")
 
     def __init__(self, message: str | None = None):
         super().__init__(str(message or self.default_message))
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
 
 
 class PdfResourceRefused(ValueError):

@@ -5,9 +5,12 @@ import time
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
-from .enums import AuditAction
+from portal.client import client_address
+
+from .actor import Actor
+from .enums import AuditAction, Channel
 from .middleware import SESSION_LAST_SEEN, SESSION_LOGIN_AT
-from .services.audit import audit_record
+from .services.events import event_record
 
 
 @receiver(user_logged_in)
@@ -17,10 +20,9 @@ def _on_login(sender, request, user, **kwargs):
         request.session[SESSION_LOGIN_AT] = now
         request.session[SESSION_LAST_SEEN] = now
     device = getattr(user, "otp_device", None)
-    audit_record(
+    event_record(
+        actor=Actor(user=user, channel=Channel.WEB, ip=client_address(request)),
         action=AuditAction.LOGIN,
-        request=request,
-        user=user,
         detail={"factor": device.__class__.__name__ if device else "password-only"},
     )
 
@@ -28,4 +30,7 @@ def _on_login(sender, request, user, **kwargs):
 @receiver(user_logged_out)
 def _on_logout(sender, request, user, **kwargs):
     if user is not None:
-        audit_record(action=AuditAction.LOGOUT, request=request, user=user)
+        event_record(
+            actor=Actor(user=user, channel=Channel.WEB, ip=client_address(request)),
+            action=AuditAction.LOGOUT,
+        )

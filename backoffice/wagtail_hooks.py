@@ -6,7 +6,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
 
 from . import admin_urls
-from .permissions import user_can_issue_devices
+from .permissions import user_can_issue_devices, user_can_triage
 from .scope import user_scope
 from .services.my_work import my_work
 from .viewsets.base import area_viewset, audit_viewset
@@ -65,6 +65,19 @@ def register_visits_due_menu():
     """L6/D3: households due or late for a follow-up visit, per street and per worker."""
     return VisitsDueMenuItem(
         _("回访提醒"), reverse("backoffice_visits_due"), icon_name="calendar-check", order=20
+    )
+
+
+class HandoversMenuItem(MenuItem):
+    def is_shown(self, request):
+        return user_can_triage(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_handovers_menu():
+    """B8: reports and members handed over to, or by, the user's jurisdiction."""
+    return HandoversMenuItem(
+        _("跨辖区移交"), reverse("backoffice_handovers"), icon_name="resubmit", order=25
     )
 
 

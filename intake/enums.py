@@ -38,6 +38,8 @@ class ReportStatus(models.TextChoices):
     MERGED = "merged", _("重复反映，已合并")
     REFERRED = "referred", _("已转介")
     REJECTED = "rejected", _("不予纳入")
+    # B8: the person is filed in another jurisdiction, which now handles the report.
+    HANDED_OVER = "handed_over", _("已移交其他辖区")
 
 
 class PublicStatus(models.TextChoices):
@@ -59,6 +61,7 @@ PUBLIC_STATUS = {
     ReportStatus.MERGED: PublicStatus.IN_LEDGER,
     ReportStatus.REFERRED: PublicStatus.REFERRED,
     ReportStatus.REJECTED: PublicStatus.CLOSED,
+    ReportStatus.HANDED_OVER: PublicStatus.VISIT_ARRANGED,
 }
 OPEN_STATUSES = frozenset(
     {ReportStatus.RECEIVED, ReportStatus.ASSIGNED, ReportStatus.VISITED, ReportStatus.NEEDS_INFO}

@@ -10,10 +10,12 @@ import time
 
 from django.core.cache import cache
 
+from portal.client import client_address
+
 
 def client_ip(request) -> str:
-    """The peer address. Behind a proxy, the proxy sets REMOTE_ADDR (never trust raw XFF)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The client's address as the trusted proxies report it (portal/client.py)."""
+    return client_address(request) or "unknown"
 
 
 def rate_limit_hit(*, bucket: str, key: str, limit: int, window_seconds: int = 3600) -> bool:

@@ -14,17 +14,24 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from backoffice.actor import Actor
 from backoffice.demo.accounts import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
     demo_accounts_create,
 )
+from backoffice.enums import Channel
 from backoffice.models import Area
 from backoffice.services.areas import areas_load
 
 PASSWORD = DEMO_PASSWORD
 DEMO_USERNAMES = [account.username for account in DEMO_ACCOUNTS]
+
+
+def as_actor(user, *, ip: str = "10.0.0.9") -> Actor:
+    """A user acting through the web, as services get them from a view (STYLE 11)."""
+    return Actor(user=user, channel=Channel.WEB, ip=ip)
 
 
 def totp_now(secret_b32: str = DEMO_TOTP_SECRET) -> str:

@@ -9,11 +9,12 @@ import datetime as dt
 import random
 
 from django.contrib.auth import get_user_model
-from django.test import RequestFactory
 
+from ..actor import user_actor
 from ..enums import (
     SERVICE_TYPES_BY_GROUP,
     ChangeDegree,
+    Channel,
     ExitReason,
     HelpMode,
     HouseholdStatus,
@@ -39,12 +40,6 @@ MEASURES = [
 ]
 
 
-def _request(user):
-    request = RequestFactory().post("/", REMOTE_ADDR="127.0.0.1")
-    request.user = user
-    return request
-
-
 def demo_casework_create(*, households: int = 40, seed: int = 2026, today: dt.date) -> int:
     """Work `households` of the demo street; returns how many households were worked."""
     require_demo_allowed()
@@ -65,7 +60,8 @@ def demo_casework_create(*, households: int = 40, seed: int = 2026, today: dt.da
 
 
 def _work(household, number, rng, *, station, worker, today) -> None:
-    request = _request(station)
+    # The demo station does the work, as a command acting for it (STYLE 11).
+    actor = user_actor(station, channel=Channel.COMMAND)
     measures = [
         MeasureInput(content=content, responsible=who, due_on=today + dt.timedelta(days=30 * k))
         for k, (content, who) in enumerate(rng.sample(MEASURES, 2), start=1)
@@ -76,7 +72,7 @@ def _work(household, number, rng, *, station, worker, today) -> None:
         measures=measures,
         based_on=0,
         expected_version=None,
-        request=request,
+        actor=actor,
     )
     # Some visits are recent, some so old that the 3-month follow-up is overdue (L6).
     visited = today - dt.timedelta(days=rng.choice([5, 20, 45, 70, 100, 120]))
@@ -87,7 +83,7 @@ def _work(household, number, rng, *, station, worker, today) -> None:
         visitors="东华门站社工",
         findings="生活基本稳定，需继续关注。",
         measures_progress="各项措施按计划推进。",
-        request=request,
+        actor=actor,
     )
     members = list(household.members.prefetch_related("categories"))
     if number % 3 == 0:
@@ -106,7 +102,7 @@ def _work(household, number, rng, *, station, worker, today) -> None:
                     planned_sessions=5,
                     worker=worker or station,
                     opened_on=today - dt.timedelta(days=40),
-                    request=request,
+                    actor=actor,
                 )
                 for k in range(number % 6):  # 0-5 sessions: some cases are short (U10)
                     session_record(
@@ -115,7 +111,7 @@ def _work(household, number, rng, *, station, worker, today) -> None:
                         worker=worker or station,
                         content=f"第{k + 1}次上门服务",
                         change_degree=ChangeDegree.SOME,
-                        request=request,
+                        actor=actor,
                     )
                 break
     if number % 4 == 1:
@@ -128,7 +124,7 @@ def _work(household, number, rng, *, station, worker, today) -> None:
             help_mode=HelpMode.ONE_TO_ONE,
             sent_on=today - dt.timedelta(days=rng.choice([3, 25])),
             due_on=today + dt.timedelta(days=rng.choice([-4, 7])),
-            request=request,
+            actor=actor,
         )
     if number % 15 == 14:  # D3: a few leave the ledger after a review visit
         review = visit_record(
@@ -137,12 +133,12 @@ def _work(household, number, rng, *, station, worker, today) -> None:
             visited_on=today - dt.timedelta(days=2),
             visitors="东华门站站长",
             findings="家庭成员已就业，收入超过低保标准。",
-            request=request,
+            actor=actor,
         )
         household_exit(
             household=household,
             reason=ExitReason.OUT_OF_HARDSHIP,
             review_visit=review,
             exited_on=today,
-            request=request,
+            actor=actor,
         )

@@ -27,19 +27,12 @@ from ..enums import (
 from ..models import Case, Household, Person, Referral
 from ..models.casework import MIN_SESSIONS
 from ..services.cases import case_workers, group_services_message
-from ..services.errors import RuleError
 from ..services.referrals import DEFAULT_DUE_WORKDAYS, NEXT_STATUSES
+from .base import DATE_INVALID, ScopedChoicesMixin
 from .ledger import LedgerForm, ScopedHouseholdField
 
-DATE_INVALID = _("日期格式应为 2026-11-29。")
 # A date picker without JavaScript; it only accepts ISO values.
 DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-
-
-def add_rule_error(form: forms.BaseForm, error: RuleError) -> None:
-    """Show a service's refusal next to its field, or at the top of the form."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 def _worker_label(user) -> str:
@@ -78,7 +71,8 @@ class HouseholdBoundMixin:
         try:
             household = self.fields["household"].clean(raw)
         except ValidationError:
-            return None
+            household = None
+        # B8: without a household in scope there is nobody to choose (never "all persons").
         members = household.members.all() if household else Person.objects.none()
         self.fields["person"].queryset = members
         self.fields["person"].required = False
@@ -135,7 +129,7 @@ class CaseOpenForm(HouseholdBoundMixin, LedgerForm):
         self.order_fields(["household", "person", "group", "service_types"])
 
 
-class SessionForm(forms.Form):
+class SessionForm(ScopedChoicesMixin, forms.Form):
     held_on = forms.DateField(
         label=_("服务日期"),
         widget=DATE_WIDGET,
@@ -178,6 +172,7 @@ class SessionForm(forms.Form):
     goal_met = forms.BooleanField(label=_("本次服务目标已达成"), required=False)
 
     def __init__(self, *args, case: Case, user, **kwargs):
+        self.user = user
         super().__init__(*args, **kwargs)
         _offer_workers(self.fields["worker"], household=case.household, user=user)
         self.fields["worker"].initial = user.pk
@@ -188,7 +183,7 @@ class SessionForm(forms.Form):
         ]
 
 
-class CaseEditForm(forms.Form):
+class CaseEditForm(ScopedChoicesMixin, forms.Form):
     """The plan of an open case; the group, person and opening date are not changed here."""
 
     service_types = forms.MultipleChoiceField(
@@ -231,6 +226,7 @@ class CaseEditForm(forms.Form):
                 "worker": case.worker_id,
             },
         )
+        self.user = user
         super().__init__(*args, **kwargs)
         _offer_group_services(self.fields["service_types"], case.group)
         _offer_workers(self.fields["worker"], household=case.household, user=user)

@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..children import persons_visible
 from ..enums import ExitReason, HouseholdStatus
 from ..models import Household, Person, Visit
 from ..services.exits import exit_review_visits
-from .triage import DATE_INVALID
+from .base import DATE_INVALID, ScopedChoicesMixin
 
 WHOLE_HOUSEHOLD = "household"
 
@@ -36,7 +37,7 @@ class ReviewVisitField(forms.ModelChoiceField):
         return f"{obj.visited_on:%Y-%m-%d} · {obj.visitors}：{obj.findings[:40]}"
 
 
-class ExitForm(TargetMixin, forms.Form):
+class ExitForm(TargetMixin, ScopedChoicesMixin, forms.Form):
     target = forms.ChoiceField(label=_("退出对象"))
     reason = forms.ChoiceField(
         label=_("退出原因"),
@@ -66,11 +67,12 @@ class ExitForm(TargetMixin, forms.Form):
         error_messages={"required": _("请填写退出日期。"), "invalid": DATE_INVALID},
     )
 
-    def __init__(self, *args, household: Household, **kwargs):
+    def __init__(self, *args, household: Household, actor, **kwargs):
+        self.actor = actor
         super().__init__(*args, **kwargs)
         self.household = household
         today = timezone.localdate()
-        members = household.members.filter(exited_on__isnull=True)
+        members = persons_visible(actor, household.members.filter(exited_on__isnull=True))
         self.fields["target"].choices = [(WHOLE_HOUSEHOLD, _("整户退出台账"))] + [
             _person_choice(p) for p in members
         ]
@@ -99,13 +101,14 @@ class ReentryForm(TargetMixin, forms.Form):
         error_messages={"required": _("请填写重新纳入日期。"), "invalid": DATE_INVALID},
     )
 
-    def __init__(self, *args, household: Household, **kwargs):
+    def __init__(self, *args, household: Household, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.household = household
         if household.status == HouseholdStatus.EXITED:
             choices = [(WHOLE_HOUSEHOLD, _("整户重新纳入台账"))]
         else:
-            choices = [_person_choice(p) for p in household.members.filter(exited_on__isnull=False)]
+            members = persons_visible(actor, household.members.filter(exited_on__isnull=False))
+            choices = [_person_choice(p) for p in members]
         self.fields["target"].choices = choices
         self.fields["reentered_on"].initial = timezone.localdate()
 

@@ -12,26 +12,29 @@ import re
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from portal import identity
 
+from ..children import persons_visible
 from ..enums import (
     SUBTYPES_BY_CATEGORY,
     AreaLevel,
     Category,
-    DisabilityGrade,
-    DisabilityType,
-    Relation,
     Subtype,
 )
 from ..models import Area, Benefit, Household, Need, Person, PersonCategory
 from ..scope import scope_queryset
-from ..services.ledger import ITEM_LABELS, LEDGER_STANDARDS, PERSON_FIELDS
-from ..services.ledger_edits import person_id_taken
+from ..services.errors import RuleError
+from ..services.ledger import (
+    DETAIL_CHOICES,
+    DETAIL_ITEMS,
+    ITEM_LABELS,
+    category_details_check,
+)
+from .base import ScopedChoicesMixin, add_rule_error
 
 # Names: Chinese characters, Latin letters, and the middle dot of minority names.
 NAME_RE = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,40}$")
@@ -39,8 +42,9 @@ EARLIEST = dt.date(1900, 1, 1)
 CATEGORY_OF_SUBTYPE = {sub: cat for cat, subs in SUBTYPES_BY_CATEGORY.items() for sub in subs}
 
 
-class LedgerForm(WagtailAdminModelForm):
-    """Base of the ledger forms: errors of hidden fields are shown at the top of the form."""
+class LedgerForm(ScopedChoicesMixin, WagtailAdminModelForm):
+    """Base of the ledger forms: choices scoped to the user (B8); errors of hidden fields are
+    shown at the top of the form."""
 
     def full_clean(self):
         super().full_clean()
@@ -124,15 +128,11 @@ class HouseholdForm(VersionedFormMixin, LedgerForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        communities = Area.objects.filter(level=AreaLevel.COMMUNITY).select_related(
-            "district", "street"
-        )
-        visible = scope_queryset(self.for_user, communities)
-        if self.instance.pk:  # an agency worker keeps an assigned file where it is
-            visible = communities.filter(
-                Q(pk__in=visible.values("pk")) | Q(pk=self.instance.community_id)
-            )
-        self.fields["community"].queryset = visible
+        # B8: the communities of the user's jurisdiction (an agency worker's: those of the
+        # households assigned to them).
+        self.fields["community"].queryset = Area.objects.filter(
+            level=AreaLevel.COMMUNITY
+        ).select_related("district", "street")
         self.fields["address"].help_text = _("写到门牌号，例如：东四北大街 107 号 3-201。")
         if self.instance.pk:
             self.add_version_field()
@@ -187,7 +187,8 @@ class ScopedPersonField(forms.IntegerField):
 
     def clean(self, value):
         pk = super().clean(value)
-        person = scope_queryset(self.user, Person.objects.all()).filter(pk=pk).first()
+        visible = persons_visible(self.user, scope_queryset(self.user, Person.objects.all()))
+        person = visible.filter(pk=pk).first()  # B1, B4
         if person is None:
             raise ValidationError(_("找不到该成员，或其家庭不在您的辖区内。"))
         return person
@@ -256,14 +257,11 @@ class PersonForm(VersionedFormMixin, LedgerForm):
         if not raw:
             return ""
         try:
-            number = identity.normalize_id_number(raw)
+            return identity.normalize_id_number(raw)
         except identity.IdNumberError as exc:
             raise ValidationError(str(exc)) from None
-        if person_id_taken(id_number=number, exclude_pk=self.instance.pk):
-            raise ValidationError(
-                _("该身份证号已在台账中登记（可能在其他辖区）。请先核实，避免一人多档。")
-            )
-        return number
+        # One person, one file is the service's rule (person_create, person_update): its
+        # refusal comes back next to this field, and says nothing of other jurisdictions.
 
     def clean_phone(self):
         raw = self.cleaned_data.get("phone", "").strip()
@@ -287,36 +285,11 @@ class PersonForm(VersionedFormMixin, LedgerForm):
                 self.add_error("sex", _("没有身份证号时，请选择性别。"))
             if not cleaned.get("birth_date") and "birth_date" not in self.errors:
                 self.add_error("birth_date", _("没有身份证号时，请填写出生日期。"))
-        household = cleaned.get("household") or (
-            self.instance.household if self.instance.pk else None
-        )
-        if household and cleaned.get("relation") == Relation.HEAD:
-            heads = household.members.filter(relation=Relation.HEAD)
-            if self.instance.pk:
-                heads = heads.exclude(pk=self.instance.pk)
-            if heads.exists():
-                self.add_error("relation", _("该家庭已有户主，一户只能登记一名户主。"))
+        # One head per household is the service's rule (L7, enforced on every path).
         return cleaned
 
 
-def _detail_items() -> dict[str, tuple[str, ...]]:
-    """item -> the categories whose ledger standard asks for it, kept in PersonCategory.details."""
-    items: dict[str, list[str]] = {}
-    for category, needed in LEDGER_STANDARDS.items():
-        for item in needed:
-            if item in PERSON_FIELDS or item in ("members", "needs", "benefits"):
-                continue
-            items.setdefault(item, []).append(str(category))
-    return {item: tuple(cats) for item, cats in items.items()}
-
-
-DETAIL_ITEMS = _detail_items()
-DETAIL_CHOICES = {
-    "disability_type": DisabilityType.choices,
-    "disability_grade": DisabilityGrade.choices,
-}
 LONG_ITEMS = {"basic_situation", "emergency_situation", "parents_situation"}
-BENEFIT_CATEGORIES = tuple(str(c) for c, items in LEDGER_STANDARDS.items() if "benefits" in items)
 
 
 def _subtype_choices():
@@ -384,45 +357,18 @@ class PersonCategoryForm(LedgerForm):
     def clean(self):
         cleaned = super().clean()
         subtype = cleaned.get("subtype")
-        if not subtype:
-            return cleaned
-        category = CATEGORY_OF_SUBTYPE[subtype]
-        person = cleaned.get("person") or self.instance.person
-        if person is not None and (
-            PersonCategory.objects.filter(person=person, subtype=subtype)
-            .exclude(pk=self.instance.pk)
-            .exists()
-        ):
-            self.add_error("subtype", _("该成员已登记这一类别，请直接修改原记录。"))
-        details = {}
-        for item, categories in DETAIL_ITEMS.items():
-            value = (cleaned.get(item) or "").strip()
-            if not value:
-                continue
-            if category not in categories:
-                self.add_error(
-                    item,
-                    _("“%(item)s”不属于所选类别的台账事项，请清空或改选类别。")
-                    % {"item": ITEM_LABELS[item]},
-                )
-                continue
-            details[item] = value
-        # L4, S4: the ledger's "severe" disability means grade one or two.
-        grade = details.get("disability_grade")
-        if category == Category.S4 and grade and grade not in ("1", "2"):
-            self.add_error(
-                "disability_grade", _("生活困难的重度残疾人应为一级或二级残疾，请核对残疾等级。")
-            )
-        # L2: for a difficult elderly person the difficulty type is the subtype itself.
-        if category == Category.S2 and "difficulty_type" not in details:
-            details["difficulty_type"] = str(Subtype(subtype).label)
+        person = cleaned.get("person") or (self.instance.person if self.instance.pk else None)
+        if not subtype or person is None:
+            return cleaned  # the missing field has its own message
+        details = {item: cleaned.get(item) or "" for item in DETAIL_ITEMS}
         if cleaned.get("no_benefits"):
-            if category not in BENEFIT_CATEGORIES:
-                self.add_error("no_benefits", _("该类别的台账标准不含“享受保障情况”。"))
-            else:
-                details["benefits"] = "none"
-        if person is not None:
-            self.instance.person = person
+            details["benefits"] = "none"
+        try:  # L1-L5: the same rules whoever records a category (services/ledger.py)
+            category, details = category_details_check(subtype=subtype, details=details)
+        except RuleError as error:
+            add_rule_error(self, error)
+            return cleaned
+        self.instance.person = person
         self.instance.category = category
         self.instance.subtype = subtype
         self.instance.details = details

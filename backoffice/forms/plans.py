@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from ..enums import MeasureStatus
 from ..models import Plan
 from ..services.plans import MAX_MEASURES, MeasureInput
-from .triage import DATE_INVALID
+from .base import DATE_INVALID
 
 BLANK_ROWS = 3
 

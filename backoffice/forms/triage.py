@@ -14,11 +14,10 @@ from intake.models import Report
 from ..enums import NeedType, Relation, Role, Sex
 from ..models import Agency, Household
 from ..scope import scope_queryset
+from .base import DATE_INVALID, ScopedChoicesMixin
 
-DATE_INVALID = _("日期格式应为 2026-11-29。")
 
-
-class AssignForm(forms.Form):
+class AssignForm(ScopedChoicesMixin, forms.Form):
     agency = forms.ModelChoiceField(
         label=_("社工机构"),
         queryset=Agency.objects.all(),
@@ -30,7 +29,8 @@ class AssignForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, report: Report, **kwargs):
+    def __init__(self, *args, report: Report, user, **kwargs):
+        self.user = user
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = Agency.objects.filter(district_id=report.district_id)
         self.fields["worker"].queryset = get_user_model().objects.filter(

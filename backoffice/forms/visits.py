@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..children import child_view_of_households, persons_visible
 from ..enums import (
     ACTIVE_VISIT_KINDS,
     HouseholdStatus,
@@ -23,7 +24,7 @@ from ..enums import (
 )
 from ..models import Household, Need, Plan, PlanMeasure
 from ..services.visits import MeasureUpdate, NewNeed
-from .triage import DATE_INVALID
+from .base import DATE_INVALID
 
 NEW_NEED_ROWS = 2
 
@@ -80,9 +81,10 @@ class FollowUpVisitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, household: Household, plan: Plan | None, **kwargs):
+    def __init__(self, *args, household: Household, plan: Plan | None, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.household = household
+        self.child_view = child_view_of_households(actor, [household.pk])  # B4
         if household.status == HouseholdStatus.EXITED:
             kinds = [VisitKind.EXIT_CHECKIN]
         else:
@@ -110,8 +112,9 @@ class FollowUpVisitForm(forms.Form):
             self.fields[f"need_{need.pk}_status"] = forms.ChoiceField(
                 label=_("目前状态"), choices=NeedStatus.choices, initial=need.status, required=False
             )
+        current = household.members.filter(exited_on__isnull=True)
         members = [("", _("（全户）"))] + [
-            (str(p.pk), p.name) for p in household.members.filter(exited_on__isnull=True)
+            (str(p.pk), p.name) for p in persons_visible(actor, current)
         ]
         for row in range(1, NEW_NEED_ROWS + 1):
             self.fields[f"new_need_{row}_type"] = forms.ChoiceField(

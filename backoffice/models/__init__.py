@@ -16,7 +16,7 @@ from .ledger import (
 from .plans import MeasureProgress, Plan, PlanMeasure
 from .printing import PrintJob
 from .staff import Agency, StaffProfile
-from .triage import Triage, Visit
+from .triage import Handover, Triage, Visit
 
 __all__ = [
     "Agency",
@@ -37,6 +37,7 @@ __all__ = [
     "PlanMeasure",
     "PrintJob",
     "EnrolmentLink",
+    "Handover",
     "LoginThrottle",
     "RecoveryCode",
     "RecoveryCodeDevice",

@@ -46,7 +46,13 @@ class Area(models.Model):
     )
 
     # The scope function filters Area rows by these columns (see backoffice/scope.py).
-    scope_fields = {"district": "district_id", "street": "street_id", "community": "code"}
+    # An agency worker works in the communities of the households assigned to them.
+    scope_fields = {
+        "district": "district_id",
+        "street": "street_id",
+        "community": "code",
+        "assigned": "households__assignments__worker_id",
+    }
 
     class Meta:
         verbose_name = _("行政区划")

@@ -2,7 +2,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..enums import AuditAction, AuditOutcome
+from ..enums import AuditAction, AuditOutcome, Channel
 
 
 class AppendOnlyError(RuntimeError):
@@ -31,6 +31,9 @@ class AuditEvent(models.Model):
     actor_id = models.BigIntegerField(_("用户ID"), null=True, blank=True, db_index=True)
     actor_username = models.CharField(_("用户名"), max_length=150, blank=True, db_index=True)
     actor_role = models.CharField(_("角色"), max_length=32, blank=True)
+    channel = models.CharField(
+        _("途径"), max_length=12, choices=Channel.choices, default=Channel.WEB, blank=True
+    )
     ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
     action = models.CharField(_("操作"), max_length=24, choices=AuditAction.choices, db_index=True)
     outcome = models.CharField(

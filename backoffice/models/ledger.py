@@ -166,6 +166,15 @@ class Person(models.Model):
             ("view_child_record", _("查看未满 14 周岁儿童的档案")),
             ("reveal_identifiers", _("查看完整身份证号和电话")),
         ]
+        constraints = [
+            # L7: one head per household among the members still in the ledger (the service
+            # check in services/ledger.py gives the message; this holds on every path).
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(relation=Relation.HEAD, exited_on__isnull=True),
+                name="one_head_per_household",
+            )
+        ]
         # P (person search at 1M persons): a name or initials prefix, counted and scoped by
         # household without reading the rows; pattern ops so PostgreSQL's LIKE 'x%' uses them
         # whatever the collation (other databases ignore opclasses).

@@ -11,27 +11,36 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ..enums import AuditAction, AuditOutcome
+from portal.client import client_address
+
+from ..actor import Actor
+from ..enums import AuditAction, AuditOutcome, Channel
 from ..models import EnrolmentLink, LoginThrottle, RecoveryCode, RecoveryCodeDevice
 from ..models.auth import hash_secret
-from .audit import audit_record
+from .errors import RuleError
+from .events import event_record
 
 RECOVERY_CODE_COUNT = 10
 ENROLMENT_LINK_HOURS = 72
 
 
-class LoginRefused(Exception):
+class LoginRefused(RuleError):
     """The login was refused; `message` is safe to show to the person at the keyboard."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+
+def _account(username: str):
+    return get_user_model().objects.filter(username=username).first()
+
+
+def _web_actor(request, user=None) -> Actor:
+    """Who is at the keyboard: the account concerned (when one matches), from where."""
+    return Actor(user=user, channel=Channel.WEB, ip=client_address(request))
 
 
 def _generic_failure() -> LoginRefused:
@@ -62,20 +71,16 @@ def _register_failure(*, request, username: str, action: AuditAction, user=None)
         if locked_now:
             throttle.locked_until = now + timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
         throttle.save()
-    audit_record(
+    event_record(
+        actor=_web_actor(request, user or _account(username)),
         action=action,
-        request=request,
-        user=user,
-        username=username,
         outcome=AuditOutcome.FAILURE,
         detail={"failures": throttle.failures},
     )
     if locked_now:
-        audit_record(
+        event_record(
+            actor=_web_actor(request, user or _account(username)),
             action=AuditAction.LOCKED,
-            request=request,
-            user=user,
-            username=username,
             outcome=AuditOutcome.DENIED,
             detail={"until": throttle.locked_until.isoformat()},
         )
@@ -93,20 +98,18 @@ def login_verify(*, request, username: str, password: str, token: str):
     username = (username or "").strip()
     throttle = LoginThrottle.objects.filter(username=username).first()
     if throttle is not None and throttle.is_locked():
-        audit_record(
+        event_record(
+            actor=_web_actor(request, _account(username)),
             action=AuditAction.LOCKED_ATTEMPT,
-            request=request,
-            username=username,
             outcome=AuditOutcome.DENIED,
         )
         raise _locked_message(throttle.locked_until)
     if throttle is not None and throttle.locked_until is not None:
         # The lock has run out: record the unlock once and start counting afresh.
         LoginThrottle.objects.filter(pk=username).update(failures=0, locked_until=None)
-        audit_record(
+        event_record(
+            actor=_web_actor(request, _account(username)),
             action=AuditAction.UNLOCKED,
-            request=request,
-            username=username,
             detail={"reason": "expired"},
         )
 
@@ -118,10 +121,9 @@ def login_verify(*, request, username: str, password: str, token: str):
     device = None
     totp = confirmed_totp_device(user)
     if totp is None and not RecoveryCodeDevice.objects.filter(user=user, confirmed=True).exists():
-        audit_record(
+        event_record(
+            actor=_web_actor(request, user),
             action=AuditAction.OTP_FAILED,
-            request=request,
-            user=user,
             outcome=AuditOutcome.DENIED,
             detail={"reason": "no_device"},
         )
@@ -179,10 +181,9 @@ def otp_device_issue(*, request, admin, user) -> IssuedDevice:
     TOTPDevice.objects.filter(user=user).delete()
     device, secret_b32 = _new_totp_device(user, confirmed=True)
     codes = _new_recovery_codes(user)
-    audit_record(
+    event_record(
+        actor=_web_actor(request, admin),
         action=AuditAction.DEVICE_ISSUED,
-        request=request,
-        user=admin,
         obj=user,
         detail={"method": "qr"},
     )
@@ -200,10 +201,9 @@ def enrolment_link_create(*, request, admin, user, hours: int = ENROLMENT_LINK_H
         created_by_id=admin.pk,
         expires_at=timezone.now() + timedelta(hours=hours),
     )
-    audit_record(
+    event_record(
+        actor=_web_actor(request, admin),
         action=AuditAction.ENROLMENT_LINK,
-        request=request,
-        user=admin,
         obj=user,
         detail={"hours": hours},
     )
@@ -249,16 +249,16 @@ def enrolment_confirm(*, request, link: EnrolmentLink, code: str) -> list[str]:
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
     codes = _new_recovery_codes(link.user)
-    audit_record(action=AuditAction.DEVICE_ENROLLED, request=request, user=link.user, obj=link.user)
+    event_record(
+        actor=_web_actor(request, link.user), action=AuditAction.DEVICE_ENROLLED, obj=link.user
+    )
     return codes
 
 
 def throttle_unlock(*, request, admin, username: str) -> None:
     LoginThrottle.objects.filter(pk=username).delete()
-    audit_record(
+    event_record(
+        actor=_web_actor(request, admin),
         action=AuditAction.UNLOCKED,
-        request=request,
-        user=admin,
-        username=username,
         detail={"reason": "administrator", "username": username},
     )

@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from ..actor import Actor
+from ..children import child_record_check
 from ..enums import (
     SERVICE_TYPES_BY_GROUP,
     AuditAction,
@@ -32,14 +34,11 @@ from ..enums import (
 )
 from ..models import Case, CaseSession, Household, Person, PersonCategory, Referral
 from ..models.casework import MIN_SESSIONS, TOO_FEW_PLANNED
-from ..permissions import user_can_confirm_case_closure, user_can_open_child_record
-from ..scope import scope_queryset
-from .audit import audit_record
+from ..permissions import user_can_confirm_case_closure
+from ..scope import scope_queryset, scope_require
 from .errors import RuleError
+from .events import event_record
 from .ledger_edits import field_labels
-from .timeline import timeline_add
-
-CHILD_AGE = 14  # SECURITY B4
 
 
 class CaseworkError(RuleError):
@@ -49,10 +48,6 @@ class CaseworkError(RuleError):
 def check_not_in_future(value: dt.date, *, label: str, field: str) -> None:
     if value > timezone.localdate():
         raise CaseworkError(f"{label}不能晚于今天。", field=field)
-
-
-def _user_name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def case_workers(*, household: Household, user) -> QuerySet:
@@ -69,18 +64,6 @@ def case_workers(*, household: Household, user) -> QuerySet:
 def _check_worker(worker, *, household: Household, user, field: str = "worker") -> None:
     if not case_workers(household=household, user=user).filter(pk=worker.pk).exists():
         raise CaseworkError("所选社工未分派到该家庭，不能承担本个案的服务。", field=field)
-
-
-def _check_child(person: Person | None, *, user) -> None:
-    """SECURITY B4: a child's case is a child's record and needs the separate permission."""
-    if person is None or user_can_open_child_record(user):
-        return
-    if person.age_on(timezone.localdate()) < CHILD_AGE:
-        raise CaseworkError(
-            "为未满 14 周岁的儿童开案需要查看儿童档案的专门授权；可以为其家庭开案，"
-            "或请街道（乡镇）服务站开案。",
-            field="person",
-        )
 
 
 def group_services_message(group: str) -> str:
@@ -100,7 +83,6 @@ def case_service_type_errors(*, group: str, service_types: Sequence[str]) -> str
     return group_services_message(group) + (f"不适用：{names}。" if names else "")
 
 
-@transaction.atomic
 def _check_plan(
     *, group: str, service_types: Sequence[str], planned_sessions: int, goals: str
 ) -> None:
@@ -115,6 +97,7 @@ def _check_plan(
         raise CaseworkError("请填写服务目标。", field="goals")
 
 
+@transaction.atomic
 def case_open(
     *,
     household: Household,
@@ -123,12 +106,13 @@ def case_open(
     goals: str,
     planned_sessions: int,
     worker,
-    request,
+    actor: Actor,
     person: Person | None = None,
     opened_on: dt.date | None = None,
 ) -> Case:
     """Open a case for a person or a whole household of one group (U5-U10)."""
-    user = request.user
+    user = actor.user
+    scope_require(actor, household)
     opened_on = opened_on or timezone.localdate()
     if household.status != HouseholdStatus.ACTIVE:
         raise CaseworkError("该家庭已退出台账，不能新开个案。")
@@ -140,7 +124,7 @@ def case_open(
         )
     if person is not None and person.household_id != household.pk:
         raise CaseworkError("所选成员不属于该家庭。", field="person")
-    _check_child(person, user=user)
+    child_record_check(actor, person)  # B4
     holders = PersonCategory.objects.filter(category=group, person__household=household)
     if person is not None:
         holders = holders.filter(person=person)
@@ -171,29 +155,27 @@ def case_open(
         opened_on=opened_on,
         created_by=user,
     )
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.CREATE,
-        request=request,
         obj=case,
         detail={
             "fields": ["group", "service_types", "goals", "planned_sessions", "worker", "opened_on"]
             + (["person"] if person is not None else [])
         },
-    )
-    timeline_add(
         household=household,
-        kind=TimelineKind.CASE,
-        summary=(
-            f"开案（个案 {case.pk}）：{case.subject_name}·{case.get_group_display()}，"
-            f"{case.service_type_labels()}，计划 {planned_sessions} 次"
-        ),
-        user=user,
+        timeline=TimelineKind.CASE,
+        summary=f"开案（个案 {case.pk}）：{case.subject_name}·{case.get_group_display()}，"
+        f"{case.service_type_labels()}，计划 {planned_sessions} 次",
     )
     return case
 
 
-def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("household").get(pk=case.pk)
+def _locked(case: Case, *, actor: Actor) -> Case:
+    """The case row, locked for this transaction, if its household is in the actor's scope."""
+    case = Case.objects.select_for_update().select_related("household").get(pk=case.pk)
+    scope_require(actor, case.household)
+    return case
 
 
 def _require_open(case: Case) -> None:
@@ -209,11 +191,11 @@ def case_update(
     goals: str,
     planned_sessions: int,
     worker,
-    request,
+    actor: Actor,
 ) -> Case:
     """Change an open case's plan: its services, goals, planned sessions and worker (U5-U10).
     The group, the person and the opening date stay: they are what the case is."""
-    case = _locked(case)
+    case = _locked(case, actor=actor)
     _require_open(case)
     _check_plan(
         group=case.group,
@@ -221,7 +203,7 @@ def case_update(
         planned_sessions=planned_sessions,
         goals=goals,
     )
-    _check_worker(worker, household=case.household, user=request.user)
+    _check_worker(worker, household=case.household, user=actor.user)
     values = {
         "service_types": list(dict.fromkeys(service_types)),
         "goals": goals.strip(),
@@ -234,12 +216,14 @@ def case_update(
     for name in changed:
         setattr(case, name, values[name])
     case.save(update_fields=changed)
-    audit_record(action=AuditAction.UPDATE, request=request, obj=case, detail={"fields": changed})
-    timeline_add(
+    event_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=case,
+        detail={"fields": changed},
         household=case.household,
-        kind=TimelineKind.CASE,
+        timeline=TimelineKind.CASE,
         summary=f"修改个案（个案 {case.pk}）：{field_labels(Case, changed)}",
-        user=request.user,
     )
     return case
 
@@ -255,14 +239,14 @@ def session_record(
     worker,
     content: str,
     change_degree: str,
-    request,
+    actor: Actor,
     goal_met: bool = False,
     plan_step: str = "",
     service_type: str = "",
 ) -> CaseSession:
     """U10: one service session with its content, the plan step it served, the degree of
     change and whether the goal was met."""
-    case = _locked(case)
+    case = _locked(case, actor=actor)
     _require_open(case)
     check_not_in_future(held_on, label="服务日期", field="held_on")
     if held_on < case.opened_on:
@@ -278,7 +262,7 @@ def session_record(
         raise CaseworkError("请填写本次服务的内容。", field="content")
     if change_degree not in ChangeDegree.values:
         raise CaseworkError("请选择变化程度。", field="change_degree")
-    _check_worker(worker, household=case.household, user=request.user)
+    _check_worker(worker, household=case.household, user=actor.user)
     # A double click or a resent form must not count twice towards the 5 sessions (U10): the
     # same session from the same user a moment ago is that one. The case row is locked, so
     # two copies arriving together are decided one after the other.
@@ -287,7 +271,7 @@ def session_record(
         worker=worker,
         content=content.strip(),
         change_degree=change_degree,
-        recorded_by=request.user,
+        recorded_by=actor.user,
         recorded_at__gte=timezone.now() - SESSION_REPLAY_WINDOW,
     ).first()
     if replayed is not None:
@@ -301,36 +285,31 @@ def session_record(
         plan_step=plan_step.strip(),
         change_degree=change_degree,
         goal_met=goal_met,
-        recorded_by=request.user,
+        recorded_by=actor.user,
     )
     number = case.sessions.count()
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.CREATE,
-        request=request,
         obj=session,
         detail={
             "fields": ["held_on", "worker", "service_type", "content", "plan_step"]
             + ["change_degree", "goal_met"]
         },
-    )
-    timeline_add(
         household=case.household,
-        kind=TimelineKind.SESSION,
-        summary=(
-            f"个案 {case.pk} 第 {number} 次服务（{held_on:%Y-%m-%d}）："
-            f"{session.get_change_degree_display()}{'，达成目标' if goal_met else ''}"
-        ),
-        user=request.user,
+        timeline=TimelineKind.SESSION,
+        summary=f"个案 {case.pk} 第 {number} 次服务（{held_on:%Y-%m-%d}）："
+        f"{session.get_change_degree_display()}{'，达成目标' if goal_met else ''}",
     )
     return session
 
 
 @transaction.atomic
 def case_complete(
-    *, case: Case, outcome: str, goals_met: bool, request, closed_on: dt.date | None = None
+    *, case: Case, outcome: str, goals_met: bool, actor: Actor, closed_on: dt.date | None = None
 ) -> Case:
     """Close a case as completed: refused with fewer than five sessions on record (U10)."""
-    case = _locked(case)
+    case = _locked(case, actor=actor)
     _require_open(case)
     count = case.sessions.count()
     if count < MIN_SESSIONS:
@@ -349,33 +328,30 @@ def case_complete(
     case.outcome = outcome.strip()
     case.goals_met = goals_met
     case.closed_on = closed_on
-    case.closed_by = request.user
+    case.closed_by = actor.user
     # A pending request to close early is overtaken by the completion.
     case.close_reason, case.close_reason_text = "", ""
     case.closure_requested_by, case.closure_requested_at = None, None
     case.save()
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.CLOSE,
-        request=request,
         obj=case,
         detail={"fields": ["status", "outcome", "goals_met", "closed_on"]},
-    )
-    timeline_add(
         household=case.household,
-        kind=TimelineKind.CASE,
-        summary=(
-            f"个案 {case.pk} 结案：完成 {count} 次服务，"
-            f"{'目标达成' if goals_met else '目标未完全达成'}"
-        ),
-        user=request.user,
+        timeline=TimelineKind.CASE,
+        summary=f"个案 {case.pk} 结案：完成 {count} 次服务，"
+        f"{'目标达成' if goals_met else '目标未完全达成'}",
     )
     return case
 
 
 @transaction.atomic
-def case_close_early_request(*, case: Case, reason: str, request, reason_text: str = "") -> Case:
+def case_close_early_request(
+    *, case: Case, reason: str, actor: Actor, reason_text: str = ""
+) -> Case:
     """Step one of an early closure: a coded reason, waiting for a supervisor (U10)."""
-    case = _locked(case)
+    case = _locked(case, actor=actor)
     if case.status == CaseStatus.CLOSURE_REQUESTED:
         raise CaseworkError("该个案已申请提前结案，正在等待主管确认。")
     _require_open(case)
@@ -386,37 +362,34 @@ def case_close_early_request(*, case: Case, reason: str, request, reason_text: s
         raise CaseworkError("原因为“其他”时，请写明具体原因。", field="reason_text")
     case.status = CaseStatus.CLOSURE_REQUESTED
     case.close_reason, case.close_reason_text = reason, reason_text
-    case.closure_requested_by, case.closure_requested_at = request.user, timezone.now()
+    case.closure_requested_by, case.closure_requested_at = actor.user, timezone.now()
     case.save()
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.CLOSE_REQUEST,
-        request=request,
         obj=case,
         detail={"fields": ["status", "close_reason", "close_reason_text"]},
-    )
-    timeline_add(
         household=case.household,
-        kind=TimelineKind.CASE,
+        timeline=TimelineKind.CASE,
         summary=f"个案 {case.pk} 申请提前结案：{case.get_close_reason_display()}，待主管确认",
-        user=request.user,
     )
     return case
 
 
-def _locked_pending(case: Case, *, user) -> Case:
-    if not user_can_confirm_case_closure(user):
+def _locked_pending(case: Case, *, actor: Actor) -> Case:
+    if not user_can_confirm_case_closure(actor.user):
         raise CaseworkError("只有街道（乡镇）服务站或区民政局的主管可以审核提前结案。")
-    case = _locked(case)
+    case = _locked(case, actor=actor)
     if case.status != CaseStatus.CLOSURE_REQUESTED:
         raise CaseworkError("该个案没有待确认的提前结案申请。")
     return case
 
 
 @transaction.atomic
-def case_close_early_confirm(*, case: Case, request, note: str = "") -> Case:
+def case_close_early_confirm(*, case: Case, actor: Actor, note: str = "") -> Case:
     """Step two: a supervisor other than the one who asked confirms the early closure (U10)."""
-    user = request.user
-    case = _locked_pending(case, user=user)
+    user = actor.user
+    case = _locked_pending(case, actor=actor)
     if case.closure_requested_by_id == user.pk:
         raise CaseworkError("提前结案须由申请人以外的主管确认，不能确认自己提交的申请。")
     case.status = CaseStatus.CLOSED_EARLY
@@ -424,45 +397,37 @@ def case_close_early_confirm(*, case: Case, request, note: str = "") -> Case:
     case.closed_by = user
     case.outcome = note.strip()
     case.save()
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.CLOSE,
-        request=request,
         obj=case,
         detail={"fields": ["status", "closed_on", "outcome"]},
-    )
-    timeline_add(
         household=case.household,
-        kind=TimelineKind.CASE,
-        summary=(
-            f"个案 {case.pk} 提前结案（{case.get_close_reason_display()}），"
-            f"已服务 {case.sessions.count()} 次，主管 {_user_name(user)} 确认"
-        ),
-        user=user,
+        timeline=TimelineKind.CASE,
+        summary=f"个案 {case.pk} 提前结案（{case.get_close_reason_display()}），"
+        f"已服务 {case.sessions.count()} 次，主管 {actor.name} 确认",
     )
     return case
 
 
 @transaction.atomic
-def case_close_early_reject(*, case: Case, note: str, request) -> Case:
+def case_close_early_reject(*, case: Case, note: str, actor: Actor) -> Case:
     """A supervisor sends the request back; the case goes on."""
-    case = _locked_pending(case, user=request.user)
+    case = _locked_pending(case, actor=actor)
     if not note.strip():
         raise CaseworkError("请写明退回的理由，便于社工继续服务。", field="note")
     case.status = CaseStatus.OPEN
     case.close_reason, case.close_reason_text = "", ""
     case.closure_requested_by, case.closure_requested_at = None, None
     case.save()
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.UPDATE,
-        request=request,
         obj=case,
         detail={"fields": ["status", "close_reason", "close_reason_text"]},
-    )
-    timeline_add(
         household=case.household,
-        kind=TimelineKind.CASE,
+        timeline=TimelineKind.CASE,
         summary=f"个案 {case.pk} 的提前结案申请被退回：{note.strip()[:80]}",
-        user=request.user,
     )
     return case
 

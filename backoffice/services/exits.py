@@ -19,13 +19,14 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from ..actor import Actor
 from ..enums import AuditAction, ExitReason, HouseholdStatus, TimelineKind, VisitKind
 from ..models import Household, LedgerExit, Person, Visit
 from ..rhythm import FOLLOW_UP_MONTHS, add_months, checkin_due, follow_up_due
-from .audit import audit_record
+from ..scope import scope_require
 from .errors import RuleError
-from .ledger import household_refresh_completeness
-from .timeline import _actor_name, timeline_add
+from .events import event_record
+from .ledger import household_head_check, household_refresh_completeness
 from .visits import household_active_since
 
 MIN_REASON_LENGTH = 4
@@ -79,10 +80,11 @@ def household_exit(
     reason_text: str = "",
     review_visit: Visit | None,
     exited_on: dt.date | None = None,
-    request,
+    actor: Actor,
 ) -> LedgerExit:
     """D3: the household leaves the ledger. Its file stays readable, the follow-up clock stops,
     and a check-in visit is due 3 months later."""
+    scope_require(actor, household)
     exited_on = exited_on or timezone.localdate()
     reason_text = _check_exit(
         household,
@@ -103,31 +105,25 @@ def household_exit(
     if left != 1:
         raise ExitError("该家庭已退出台账，本次操作未执行。请刷新页面查看。")
     household.refresh_from_db()
-    user = request.user
     record = LedgerExit.objects.create(
         household=household,
         reason=reason,
         reason_text=reason_text,
         review_visit=review_visit,
         exited_on=exited_on,
-        decided_by=user,
-        decided_by_name=_actor_name(user),
+        decided_by=actor.user if actor.is_authenticated else None,
+        decided_by_name=actor.name,
     )
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.EXIT,
-        request=request,
         obj=household,
         detail={"reason": reason, "review_visit": review_visit.pk, "exit": record.pk},
-    )
-    timeline_add(
         household=household,
-        kind=TimelineKind.EXIT,
-        summary=(
-            f"整户退出台账：{record.reason_label}"
-            f"（依据 {review_visit.visited_on:%Y-%m-%d} 退出评估走访）；"
-            f"退出后回访 {due:%Y-%m-%d}"
-        ),
-        user=user,
+        timeline=TimelineKind.EXIT,
+        summary=f"整户退出台账：{record.reason_label}"
+        f"（依据 {review_visit.visited_on:%Y-%m-%d} 退出评估走访）；"
+        f"退出后回访 {due:%Y-%m-%d}",
     )
     return record
 
@@ -140,11 +136,12 @@ def person_exit(
     reason_text: str = "",
     review_visit: Visit | None,
     exited_on: dt.date | None = None,
-    request,
+    actor: Actor,
 ) -> LedgerExit:
     """D3: one member leaves the ledger (for example deceased or moved away); the household
     stays. The member's record stays readable and no longer counts for completeness."""
     household = person.household
+    scope_require(actor, household)
     if household.status != HouseholdStatus.ACTIVE:
         raise ExitError("该家庭已整户退出台账，无需为成员单独办理退出。")
     exited_on = exited_on or timezone.localdate()
@@ -161,7 +158,6 @@ def person_exit(
     if left != 1:
         raise ExitError(f"成员 {person.name} 已退出台账，本次操作未执行。请刷新页面查看。")
     person.refresh_from_db()
-    user = request.user
     record = LedgerExit.objects.create(
         household=household,
         person=person,
@@ -169,21 +165,18 @@ def person_exit(
         reason_text=reason_text,
         review_visit=review_visit,
         exited_on=exited_on,
-        decided_by=user,
-        decided_by_name=_actor_name(user),
+        decided_by=actor.user if actor.is_authenticated else None,
+        decided_by_name=actor.name,
     )
     household_refresh_completeness(household)
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.EXIT,
-        request=request,
         obj=person,
         detail={"reason": reason, "review_visit": review_visit.pk, "exit": record.pk},
-    )
-    timeline_add(
         household=household,
-        kind=TimelineKind.EXIT,
+        timeline=TimelineKind.EXIT,
         summary=f"成员 {person.name} 退出台账：{record.reason_label}",
-        user=user,
     )
     return record
 
@@ -201,20 +194,23 @@ def _check_reentry(reason: str, reentered_on: dt.date, exited_on: dt.date | None
     return reason
 
 
-def _close_exit(record: LedgerExit | None, *, reentered_on: dt.date, reason: str, user) -> None:
+def _close_exit(
+    record: LedgerExit | None, *, reentered_on: dt.date, reason: str, actor: Actor
+) -> None:
     if record is not None:
         record.reentered_on = reentered_on
         record.reentry_reason = reason
-        record.reentered_by_name = _actor_name(user)
+        record.reentered_by_name = actor.name
         record.save(update_fields=["reentered_on", "reentry_reason", "reentered_by_name"])
 
 
 @transaction.atomic
 def household_reenter(
-    *, household: Household, reason: str, reentered_on: dt.date | None = None, request
+    *, household: Household, reason: str, reentered_on: dt.date | None = None, actor: Actor
 ) -> Household:
     """D3: a household that left comes back. Its history (plans, visits, needs, exits) is kept;
     a new follow-up clock starts on the day of re-entry (L6)."""
+    scope_require(actor, household)
     reentered_on = reentered_on or timezone.localdate()
     reason = _check_reentry(reason, reentered_on, household.exited_on)
     due = follow_up_due(reentered_on)
@@ -235,30 +231,31 @@ def household_reenter(
         .order_by("-exited_on", "-id")
         .first()
     )
-    _close_exit(record, reentered_on=reentered_on, reason=reason, user=request.user)
-    audit_record(
+    _close_exit(record, reentered_on=reentered_on, reason=reason, actor=actor)
+    event_record(
+        actor=actor,
         action=AuditAction.REENTER,
-        request=request,
         obj=household,
         detail={"fields": ["reason"], "exit": getattr(record, "pk", None)},
-    )
-    timeline_add(
         household=household,
-        kind=TimelineKind.REENTRY,
+        timeline=TimelineKind.REENTRY,
         summary=f"重新纳入台账：{reason}；下次回访截止 {due:%Y-%m-%d}",
-        user=request.user,
     )
     return household
 
 
 @transaction.atomic
 def person_reenter(
-    *, person: Person, reason: str, reentered_on: dt.date | None = None, request
+    *, person: Person, reason: str, reentered_on: dt.date | None = None, actor: Actor
 ) -> Person:
     """D3: a member who left comes back into the household's file."""
     household = person.household
+    scope_require(actor, household)
     if household.status != HouseholdStatus.ACTIVE:
         raise ExitError("该家庭已整户退出台账，请先办理整户重新纳入。")
+    # One head per household: a head who comes back while another head is on record must
+    # first be given another relation.
+    household_head_check(household=household, relation=person.relation, exclude_pk=person.pk)
     reentered_on = reentered_on or timezone.localdate()
     reason = _check_reentry(reason, reentered_on, person.exited_on)
     back = Person.objects.filter(pk=person.pk, exited_on__isnull=False).update(
@@ -272,18 +269,15 @@ def person_reenter(
         .order_by("-exited_on", "-id")
         .first()
     )
-    _close_exit(record, reentered_on=reentered_on, reason=reason, user=request.user)
+    _close_exit(record, reentered_on=reentered_on, reason=reason, actor=actor)
     household_refresh_completeness(household)
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.REENTER,
-        request=request,
         obj=person,
         detail={"fields": ["reason"], "exit": getattr(record, "pk", None)},
-    )
-    timeline_add(
         household=household,
-        kind=TimelineKind.REENTRY,
+        timeline=TimelineKind.REENTRY,
         summary=f"成员 {person.name} 重新纳入台账：{reason}",
-        user=request.user,
     )
     return person

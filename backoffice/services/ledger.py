@@ -12,11 +12,23 @@ from django.db.models.functions import Collate
 
 from portal import identity
 
-from ..enums import AuditAction, Category, HouseholdStatus, TimelineKind
+from ..actor import Actor
+from ..enums import (
+    SUBTYPES_BY_CATEGORY,
+    AuditAction,
+    Category,
+    DisabilityGrade,
+    DisabilityType,
+    HouseholdStatus,
+    Relation,
+    Subtype,
+    TimelineKind,
+)
 from ..models import Area, Household, Person, PersonCategory
 from ..rhythm import follow_up_due
-from .audit import audit_record
-from .timeline import timeline_add
+from ..scope import in_scope, scope_require
+from .errors import RuleError
+from .events import event_record
 
 # L1-L5: what the file must hold for a member of each category. "benefits" and "needs" are
 # records of their own; the other items are person fields or keys of PersonCategory.details.
@@ -46,6 +58,66 @@ ITEM_LABELS = {
     "emergency_situation": "急难情形",
 }
 PERSON_FIELDS = {"employment", "education", "health"}
+
+
+def _detail_items() -> dict[str, tuple[str, ...]]:
+    """item -> the categories whose ledger standard asks for it, kept in PersonCategory.details."""
+    items: dict[str, list[str]] = {}
+    for category, needed in LEDGER_STANDARDS.items():
+        for item in needed:
+            if item in PERSON_FIELDS or item in ("members", "needs", "benefits"):
+                continue
+            items.setdefault(item, []).append(str(category))
+    return {item: tuple(cats) for item, cats in items.items()}
+
+
+DETAIL_ITEMS = _detail_items()
+DETAIL_CHOICES = {
+    "disability_type": DisabilityType.choices,
+    "disability_grade": DisabilityGrade.choices,
+}
+BENEFIT_CATEGORIES = tuple(str(c) for c, items in LEDGER_STANDARDS.items() if "benefits" in items)
+CATEGORY_OF_SUBTYPE = {sub: cat for cat, subs in SUBTYPES_BY_CATEGORY.items() for sub in subs}
+SEVERE_GRADES = ("1", "2")
+
+
+def category_details_check(*, subtype: str, details: Mapping[str, object]) -> tuple[str, dict]:
+    """THE category rules (L1-L5), whoever records a category (form, triage, import): the
+    category of the subtype, and its ledger-standard items, checked and cleaned.
+
+    Only the items of the category's standard; coded items from their lists; S4 (L4) is a
+    severe disability, grade one or two; for S2 (L2) the difficulty type is the subtype
+    itself unless stated; "no benefits" only where the standard asks about benefits."""
+    category = CATEGORY_OF_SUBTYPE.get(subtype)
+    if category is None:
+        raise RuleError("请从列表中选择救助类别。", field="subtype")
+    cleaned: dict[str, str] = {}
+    for item, raw in details.items():
+        value = str(raw or "").strip()
+        if not value:
+            continue
+        if item == "benefits":
+            if category not in BENEFIT_CATEGORIES:
+                raise RuleError("该类别的台账标准不含“享受保障情况”。", field="no_benefits")
+            cleaned[item] = "none"
+            continue
+        if item not in DETAIL_ITEMS or category not in DETAIL_ITEMS[item]:
+            label = ITEM_LABELS.get(item, item)
+            raise RuleError(
+                f"“{label}”不属于所选类别的台账事项，请清空或改选类别。",
+                field=item if item in DETAIL_ITEMS else None,
+            )
+        if item in DETAIL_CHOICES and value not in dict(DETAIL_CHOICES[item]):
+            raise RuleError(f"请从列表中选择{ITEM_LABELS[item]}。", field=item)
+        cleaned[item] = value[:500]
+    grade = cleaned.get("disability_grade")
+    if category == Category.S4 and grade and grade not in SEVERE_GRADES:  # L4
+        raise RuleError(
+            "生活困难的重度残疾人应为一级或二级残疾，请核对残疾等级。", field="disability_grade"
+        )
+    if category == Category.S2 and "difficulty_type" not in cleaned:  # L2
+        cleaned["difficulty_type"] = str(Subtype(subtype).label)
+    return str(category), cleaned
 
 
 @dataclass(frozen=True)
@@ -183,9 +255,10 @@ def household_create(
     entry_route: str,
     entered_on: dt.date | None = None,
     learned_on: dt.date | None = None,
-    request=None,
+    actor: Actor,
 ) -> Household:
     """Open a file (L7) in `community`, audited (C1) and first on its timeline."""
+    scope_require(actor, community)  # B8: only in the actor's own jurisdiction
     entered_on = entered_on or dt.date.today()
     household = Household.objects.create(
         file_number=next_file_number(community, entered_on.year),
@@ -200,19 +273,86 @@ def household_create(
         # L6: the follow-up clock starts when the file is opened; each visit restarts it.
         next_visit_due=follow_up_due(entered_on),
     )
-    audit_record(action=AuditAction.CREATE, request=request, obj=household)
-    timeline_add(
+    event_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=household,
         household=household,
-        kind=TimelineKind.FILE_CREATED,
+        timeline=TimelineKind.FILE_CREATED,
         summary=f"建档（{household.get_entry_route_display()}）",
-        user=getattr(request, "user", None),
     )
     return household
+
+
+class ClosedFileError(RuleError):
+    """D3: a file that left the ledger stays as it was when it left: readable, not edited."""
+
+    message = (
+        "该家庭已整户退出台账，档案只读，不能修改。"
+        "如情况变化需要重新帮扶，请先在家庭档案页办理重新纳入。"
+    )
+
+
+def household_require_open(household: Household) -> None:
+    if household.status != HouseholdStatus.ACTIVE:
+        raise ClosedFileError
+
+
+ONE_HEAD = "该家庭已有户主，一户只能登记一名户主。请改选与户主的关系。"
+
+
+def household_head_check(*, household: Household, relation: str, exclude_pk=None) -> None:
+    """One head per household (L7), also held by the database (`one_head_per_household`):
+    among the members still in the ledger, at most one is the head."""
+    if relation != Relation.HEAD:
+        return
+    heads = household.members.filter(relation=Relation.HEAD, exited_on__isnull=True)
+    if exclude_pk is not None:
+        heads = heads.exclude(pk=exclude_pk)
+    if heads.exists():
+        raise RuleError(ONE_HEAD, field="relation")
+
+
+def person_by_id_number(id_number: str, *, exclude_pk=None) -> Person | None:
+    """One person, one file: the person on record with this ID number, wherever filed."""
+    index = identity.blind_index(identity.normalize_id_number(id_number), kind="id")
+    found = Person.objects.select_related("household").filter(id_number_index=index)
+    if exclude_pk is not None:
+        found = found.exclude(pk=exclude_pk)
+    return found.first()
+
+
+class FiledElsewhereError(RuleError):
+    """One person, one file: the ID number is on record outside the actor's jurisdiction. The
+    message says only that; who holds the file is not told (SECURITY B8). `holder` is for the
+    service that hands the matter over, never for display."""
+
+    message = "该身份证号对应的人员已在其他辖区建档（一人一档），不能在本辖区重复登记。"
+
+    def __init__(self, holder: Person) -> None:
+        super().__init__(field="id_number")
+        self.holder = holder
+
+
+def person_id_check(*, actor: Actor, id_number: str, exclude_pk=None) -> None:
+    """One person, one file (L7): refuse an ID number already on record for someone else.
+    Inside the actor's scope the message names the file; outside it, it does not (B8)."""
+    holder = person_by_id_number(id_number, exclude_pk=exclude_pk)
+    if holder is None:
+        return
+    if not in_scope(actor, holder.household):
+        raise FiledElsewhereError(holder)
+    raise RuleError(
+        f"该身份证号已在台账中登记（档案 {holder.household.file_number}，{holder.name}）。"
+        "一人一档，请勿重复登记。",
+        field="id_number",
+    )
 
 
 @transaction.atomic
 def person_create(
     *,
+    actor: Actor,
     household: Household,
     name: str,
     relation: str,
@@ -220,14 +360,22 @@ def person_create(
     phone: str = "",
     sex: str = "",
     birth_date: dt.date | None = None,
-    request=None,
     **fields,
 ) -> Person:
-    """A member; birth date and sex come from the ID number when there is one. Audited (C1)."""
+    """A member; birth date and sex come from the ID number when there is one. Audited (C1).
+
+    Every way a person enters the ledger (form, triage, import) comes here: the file must be
+    in the actor's scope and open, one head per household, one file per ID number."""
+    scope_require(actor, household)
+    household_require_open(household)
+    household_head_check(household=household, relation=relation)
     if id_number:
         id_number = identity.normalize_id_number(id_number)
+        person_id_check(actor=actor, id_number=id_number)
         birth_date = identity.birth_date_from_id(id_number)
         sex = identity.sex_from_id(id_number)
+    if not sex or birth_date is None:
+        raise RuleError("没有身份证号时，请填写性别和出生日期。", field="birth_date")
     ids = person_identifiers(id_number=id_number, phone=phone)
     person = Person.objects.create(
         household=household,
@@ -240,12 +388,13 @@ def person_create(
         **fields,
     )
     household_refresh_completeness(household)
-    audit_record(action=AuditAction.CREATE, request=request, obj=person)
-    timeline_add(
+    event_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=person,
         household=household,
-        kind=TimelineKind.MEMBER_ADDED,
+        timeline=TimelineKind.MEMBER_ADDED,
         summary=f"新增成员 {person.name}（{person.get_relation_display()}）",
-        user=getattr(request, "user", None),
     )
     return person
 
@@ -303,12 +452,13 @@ def person_search(queryset: QuerySet, query: str, *, order_by_match: bool = True
     return _starting_with(queryset, column, prefix, ordered=order_by_match)
 
 
-def person_reveal(*, request, person: Person, field: str, reason: str) -> str:
+def person_reveal(*, actor: Actor, person: Person, field: str, reason: str) -> str:
     """The decrypted identifier, recorded with the reason (SECURITY B3, C1)."""
+    scope_require(actor, person)
     encrypted = {"id_number": person.id_number_encrypted, "phone": person.phone_encrypted}[field]
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.REVEAL,
-        request=request,
         obj=person,
         detail={"field": field, "reason": reason},
     )

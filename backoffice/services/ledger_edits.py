@@ -16,37 +16,23 @@ from django.utils import timezone
 
 from portal import identity
 
-from ..enums import AuditAction, HouseholdStatus, TimelineKind
+from ..actor import Actor
+from ..enums import AuditAction, TimelineKind
 from ..models import Benefit, Household, Need, Person, PersonCategory
-from .audit import audit_record
-from .ledger import household_refresh_completeness, person_identifiers
-from .timeline import timeline_add
+from ..scope import scope_require
+from .errors import RuleError
+from .events import event_record
+from .ledger import (
+    category_details_check,
+    household_head_check,
+    household_refresh_completeness,
+    household_require_open,
+    person_id_check,
+    person_identifiers,
+)
 
 
-class EditRefusedError(Exception):
-    """A save the rules refuse; `message` tells the user why, in Chinese."""
-
-    message = ""
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class ClosedFileError(EditRefusedError):
-    """D3: a file that left the ledger stays as it was when it left: readable, not edited."""
-
-    message = (
-        "该家庭已整户退出台账，档案只读，不能修改。"
-        "如情况变化需要重新帮扶，请先在家庭档案页办理重新纳入。"
-    )
-
-
-def _refuse_closed(household: Household) -> None:
-    if household.status != HouseholdStatus.ACTIVE:
-        raise ClosedFileError
-
-
-class StaleEditError(EditRefusedError):
+class StaleEditError(RuleError):
     """G3: the record was saved by someone else after this form was opened."""
 
     message = (
@@ -81,26 +67,29 @@ def _versioned_update(instance: models.Model, *, expected_version: int, changes:
 
 @transaction.atomic
 def household_update(
-    *, household: Household, changes: dict, expected_version: int, request
+    *, actor: Actor, household: Household, changes: dict, expected_version: int
 ) -> Household:
     """Save the changed fields of a file unless it changed since the form was opened (G3)."""
-    _refuse_closed(household)
+    scope_require(actor, household)
+    household_require_open(household)
     if not changes:
         return household
     names = list(changes)
     values = dict(changes)
     if "community" in values:  # the scope columns follow the community
         community = values["community"]
+        if community.pk != household.community_id:
+            scope_require(actor, community)  # B8: a file moves only within the jurisdiction
         values.update(district_id=community.district_id, street_id=community.street_id)
     _versioned_update(household, expected_version=expected_version, changes=values)
-    audit_record(
-        action=AuditAction.UPDATE, request=request, obj=household, detail={"fields": names}
-    )
-    timeline_add(
+    event_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=household,
+        detail={"fields": names},
         household=household,
-        kind=TimelineKind.FILE_UPDATED,
+        timeline=TimelineKind.FILE_UPDATED,
         summary=f"修改档案：{field_labels(Household, names)}",
-        user=request.user,
     )
     return household
 
@@ -111,19 +100,26 @@ def person_update(
     person: Person,
     changes: dict,
     expected_version: int,
-    request,
+    actor: Actor,
     id_number: str = "",
     phone: str = "",
 ) -> Person:
-    """Save a member's changed fields; a new ID number also sets birth date and sex (G3)."""
-    _refuse_closed(person.household)
+    """Save a member's changed fields; a new ID number also sets birth date and sex (G3).
+    The rules of person_create hold here too: one head, one file per ID number."""
+    scope_require(actor, person.household)
+    household_require_open(person.household)
     names = list(changes)
     values = dict(changes)
+    if "relation" in values and person.exited_on is None:
+        household_head_check(
+            household=person.household, relation=values["relation"], exclude_pk=person.pk
+        )
     if "name" in values:
         values["name"] = values["name"].strip()
         values["name_initials"] = identity.pinyin_initials(values["name"])
     if id_number:
         id_number = identity.normalize_id_number(id_number)
+        person_id_check(actor=actor, id_number=id_number, exclude_pk=person.pk)
         values.update(
             person_identifiers(id_number=id_number),
             birth_date=identity.birth_date_from_id(id_number),
@@ -137,23 +133,16 @@ def person_update(
         return person
     _versioned_update(person, expected_version=expected_version, changes=values)
     household_refresh_completeness(person.household)
-    audit_record(action=AuditAction.UPDATE, request=request, obj=person, detail={"fields": names})
-    timeline_add(
+    event_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=person,
+        detail={"fields": names},
         household=person.household,
-        kind=TimelineKind.MEMBER_UPDATED,
+        timeline=TimelineKind.MEMBER_UPDATED,
         summary=f"修改成员 {person.name} 的{field_labels(Person, names)}",
-        user=request.user,
     )
     return person
-
-
-def person_id_taken(*, id_number: str, exclude_pk: int | None = None) -> bool:
-    """One person, one file: is this ID number already on record for someone else?"""
-    index = identity.blind_index(identity.normalize_id_number(id_number), kind="id")
-    found = Person.objects.filter(id_number_index=index)
-    if exclude_pk is not None:
-        found = found.exclude(pk=exclude_pk)
-    return found.exists()
 
 
 RECORD_TIMELINE_KIND = {
@@ -174,41 +163,51 @@ def _record_summary(verb: str, record: models.Model) -> str:
 
 
 @transaction.atomic
-def ledger_record_save(*, record: models.Model, changed_fields: list[str], request) -> None:
-    """Save a category, benefit or need record of a file (L1-L5), audited and on the timeline."""
+def ledger_record_save(*, actor: Actor, record: models.Model, changed_fields: list[str]) -> None:
+    """Save a category, benefit or need record of a file (L1-L5), audited and on the timeline.
+    A category's items are checked against its ledger standard here, whoever saves it."""
     household = _record_household(record)
-    _refuse_closed(household)
+    scope_require(actor, household)
+    household_require_open(household)
+    if isinstance(record, Need) and record.person_id and record.person.household_id != household.pk:
+        raise RuleError("所选成员不属于该家庭。", field="person")
+    if isinstance(record, PersonCategory):
+        record.category, record.details = category_details_check(
+            subtype=record.subtype, details=record.details
+        )
+        taken = PersonCategory.objects.filter(person=record.person, subtype=record.subtype)
+        if taken.exclude(pk=record.pk).exists():
+            raise RuleError("该成员已登记这一类别，请直接修改原记录。", field="subtype")
     created = record.pk is None
     if not created and not changed_fields:
         return
     record.save()
     household_refresh_completeness(household)
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.CREATE if created else AuditAction.UPDATE,
-        request=request,
         obj=record,
         detail={"fields": changed_fields},
-    )
-    timeline_add(
         household=household,
-        kind=RECORD_TIMELINE_KIND[type(record)],
+        timeline=RECORD_TIMELINE_KIND[type(record)],
         summary=_record_summary("新增" if created else "修改", record),
-        user=request.user,
     )
 
 
 @transaction.atomic
-def ledger_record_delete(*, record: models.Model, request) -> None:
+def ledger_record_delete(*, actor: Actor, record: models.Model) -> None:
     """Remove a category, benefit or need record; the timeline and audit keep the trace."""
     household = _record_household(record)
-    _refuse_closed(household)
+    scope_require(actor, household)
+    household_require_open(household)
     summary = _record_summary("删除", record)
-    audit_record(action=AuditAction.DELETE, request=request, obj=record)
+    event_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        obj=record,
+        household=household,
+        timeline=RECORD_TIMELINE_KIND[type(record)],
+        summary=summary,
+    )
     record.delete()
     household_refresh_completeness(household)
-    timeline_add(
-        household=household,
-        kind=RECORD_TIMELINE_KIND[type(record)],
-        summary=summary,
-        user=request.user,
-    )

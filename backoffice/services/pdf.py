@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from ..actor import Actor
 from ..enums import (
     AuditAction,
     AuditOutcome,
@@ -27,7 +28,8 @@ from ..enums import (
 from ..models import Household, Person
 from ..pdf import PdfRenderError, documents_write, gc_paused, html_layout, html_render
 from ..permissions import user_can_open_child_record
-from .audit import audit_record
+from ..scope import scope_require
+from .events import event_record
 from .ledger import ITEM_LABELS, LEDGER_STANDARDS, PERSON_FIELDS, household_missing_items
 from .plans import plan_current
 
@@ -60,11 +62,11 @@ class Viewer:
     printed_at: dt.datetime
 
     @classmethod
-    def of(cls, user, printed_at: dt.datetime | None = None) -> Viewer:
+    def of(cls, actor: Actor, printed_at: dt.datetime | None = None) -> Viewer:
         return cls(
-            name=user.get_full_name() or user.get_username(),
-            username=user.get_username(),
-            sees_children=user_can_open_child_record(user),
+            name=actor.name,
+            username=actor.username,
+            sees_children=user_can_open_child_record(actor.user),
             printed_at=timezone.localtime(printed_at or timezone.now()),
         )
 
@@ -489,31 +491,32 @@ def household_document(*, household: Household, viewer: Viewer, kind: str) -> di
     return context
 
 
-def household_pdf(*, household: Household, kind: str, request) -> bytes:
+def household_pdf(*, household: Household, kind: str, actor: Actor) -> bytes:
     """The plan or the file of one household as a PDF; the print is audited (C1).
 
     A failure raises PdfRenderError and is audited as a failed print; nothing else is written,
     so the data is untouched and the user can simply try again.
     """
+    scope_require(actor, household)
     template = TEMPLATES[kind]
-    viewer = Viewer.of(request.user)
+    viewer = Viewer.of(actor)
     try:
         context = household_document(household=household, viewer=viewer, kind=kind)
         with gc_paused():
             document = html_layout(html_render(template, context))
             pdf = documents_write([document])
     except PdfRenderError:
-        audit_record(
+        event_record(
+            actor=actor,
             action=AuditAction.PRINT,
-            request=request,
             obj=household,
             outcome=AuditOutcome.FAILURE,
             detail={"document": kind},
         )
         raise
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.PRINT,
-        request=request,
         obj=household,
         detail={"document": kind, "pages": len(document.pages)},
     )

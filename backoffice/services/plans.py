@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from ..actor import Actor
 from ..enums import (
     OPEN_MEASURE_STATUSES,
     AuditAction,
@@ -25,11 +26,10 @@ from ..enums import (
     TimelineKind,
 )
 from ..models import Household, Plan, PlanMeasure
-from ..scope import scope_queryset
-from .audit import audit_record
+from ..scope import scope_queryset, scope_require
 from .errors import RuleError
+from .events import event_record
 from .ledger_edits import StaleEditError
-from .timeline import _actor_name, timeline_add
 
 MAX_MEASURES = 20
 
@@ -112,7 +112,7 @@ def plan_revise(
     change_note: str = "",
     based_on: int,
     expected_version: int | None,
-    request,
+    actor: Actor,
 ) -> Plan:
     """Draw up the first plan of a household, or revise it into a new version (L7).
 
@@ -120,6 +120,7 @@ def plan_revise(
     `expected_version` that version's counter; anything else in the database means someone
     saved in between, and nothing is written (G3).
     """
+    scope_require(actor, household)
     household = Household.objects.select_for_update().get(pk=household.pk)
     if household.status != HouseholdStatus.ACTIVE:
         raise PlanError("该家庭已退出台账，帮扶计划只能查看；如需继续帮扶，请先办理重新纳入。")
@@ -148,7 +149,6 @@ def plan_revise(
         if not change_note:
             raise PlanError("修订计划时，请写明修订原因。", field="change_note")
         changed.append("change_note")
-    user = request.user
     try:
         with transaction.atomic():
             plan = Plan.objects.create(
@@ -156,8 +156,8 @@ def plan_revise(
                 number=current_number + 1,
                 goals=goals,
                 change_note=change_note,
-                created_by=user if user.is_authenticated else None,
-                created_by_name=_actor_name(user),
+                created_by=actor.user if actor.is_authenticated else None,
+                created_by_name=actor.name,
                 created_at=timezone.now(),
             )
     except IntegrityError:  # G3: a concurrent revision took this number first
@@ -174,17 +174,19 @@ def plan_revise(
         )
         for position, m in enumerate(measures, start=1)
     )
-    audit_record(
-        action=AuditAction.CREATE,
-        request=request,
-        obj=plan,
-        detail={"fields": changed, "version": plan.number},
-    )
     if current is None:
         summary = f"制定帮扶计划（第 1 版，{len(measures)} 项措施）"
     else:
         summary = f"修订帮扶计划为第 {plan.number} 版（{len(measures)} 项措施）：{change_note}"
-    timeline_add(household=household, kind=TimelineKind.PLAN, summary=summary, user=user)
+    event_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=plan,
+        detail={"fields": changed, "version": plan.number},
+        household=household,
+        timeline=TimelineKind.PLAN,
+        summary=summary,
+    )
     return plan
 
 

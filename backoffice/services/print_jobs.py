@@ -23,9 +23,11 @@ from django.db import connection, connections, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from ..actor import Actor, user_actor
 from ..enums import (
     AreaLevel,
     AuditAction,
+    Channel,
     HouseholdStatus,
     PrintDocument,
     PrintJobKind,
@@ -34,8 +36,8 @@ from ..enums import (
 from ..models import Area, Household, PrintJob
 from ..pdf import PdfRenderError, pdf_files_concatenate, pdf_merge_templates
 from ..scope import scope_queryset, user_scope
-from .audit import audit_record
 from .errors import RuleError
+from .events import event_record
 from .pdf import TEMPLATES, Viewer, household_document
 
 logger = logging.getLogger(__name__)
@@ -76,8 +78,9 @@ def _enqueue(job: PrintJob) -> None:
 
 
 @transaction.atomic
-def print_job_create(*, user, street: Area | None = None, request=None) -> PrintJob:
-    """Record a batch print of the plans of `street` (or of `user`'s caseload) and queue it."""
+def print_job_create(*, actor: Actor, street: Area | None = None) -> PrintJob:
+    """Record a batch print of the plans of `street` (or of the actor's caseload) and queue it."""
+    user = actor.user
     if street is not None:
         if not printable_streets(user).filter(pk=street.pk).exists():
             raise PermissionDenied
@@ -91,10 +94,9 @@ def print_job_create(*, user, street: Area | None = None, request=None) -> Print
     if not job.total:
         raise PrintJobError("所选范围内没有在册家庭，无需打印。")
     job.save()
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.PRINT,
-        request=request,
-        user=user,
         obj=job,
         detail={"batch": job.pk, "kind": kind, "street": street.pk if street else None},
     )
@@ -103,15 +105,15 @@ def print_job_create(*, user, street: Area | None = None, request=None) -> Print
 
 
 @transaction.atomic
-def print_job_retry(*, job: PrintJob, request=None) -> PrintJob:
+def print_job_retry(*, job: PrintJob, actor: Actor) -> PrintJob:
     """A failed job runs again from the start; nothing of the failed run is kept."""
-    job = PrintJob.objects.select_for_update().get(pk=job.pk)
+    job = PrintJob.objects.select_for_update().get(pk=job.pk, owner_id=actor.user_id)
     if job.status != PrintJobStatus.FAILED:
         raise PrintJobError("只有失败的打印任务可以重试。")
     job.status, job.done, job.pages, job.error = PrintJobStatus.QUEUED, 0, 0, ""
     job.started_at = job.finished_at = None
     job.save(update_fields=["status", "done", "pages", "error", "started_at", "finished_at"])
-    audit_record(action=AuditAction.PRINT, request=request, obj=job, detail={"retry": job.pk})
+    event_record(actor=actor, action=AuditAction.PRINT, obj=job, detail={"retry": job.pk})
     _enqueue(job)
     return job
 
@@ -199,7 +201,8 @@ def print_job_run(*, job_id: int) -> PrintJob:
         if not household_ids:
             raise PdfRenderError("所选范围内已没有在册家庭。")
         PrintJob.objects.filter(pk=job.pk).update(total=len(household_ids))
-        viewer = Viewer.of(job.owner)  # one watermark time for the whole batch
+        # One watermark time for the whole batch; the task acts for the job's owner.
+        viewer = Viewer.of(user_actor(job.owner, channel=Channel.TASK))
         with tempfile.TemporaryDirectory(prefix="print-job-") as folder:
             paths, pages = _render_chunks(job, household_ids, viewer, folder)
             if len(paths) == 1:
@@ -226,10 +229,11 @@ def print_job_run(*, job_id: int) -> PrintJob:
             finished_at=timezone.now(),
         )
         households = Household.objects.filter(pk__in=household_ids).order_by("pk")
+        owner = user_actor(job.owner, channel=Channel.TASK)
         for household in households.only("pk", "file_number"):
-            audit_record(
+            event_record(
+                actor=owner,
                 action=AuditAction.PRINT,
-                user=job.owner,
                 obj=household,
                 detail={"document": PrintDocument.PLAN, "batch": job.pk},
             )

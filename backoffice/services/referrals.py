@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ..actor import Actor
+from ..children import child_record_check
 from ..enums import (
     TARGET_TYPES_BY_KIND,
     AuditAction,
@@ -31,11 +33,10 @@ from ..enums import (
     TimelineKind,
 )
 from ..models import Household, Person, Referral
-from ..scope import scope_queryset
+from ..scope import scope_queryset, scope_require
 from ..workdays import add_workdays
-from .audit import audit_record
 from .cases import CaseworkError, check_not_in_future
-from .timeline import timeline_add
+from .events import event_record
 
 DEFAULT_DUE_WORKDAYS = 10
 # Where a referral may go next; done and declined are final.
@@ -96,7 +97,7 @@ def referral_create(
     target_type: str,
     target: str,
     description: str,
-    request,
+    actor: Actor,
     person: Person | None = None,
     sent_on: dt.date | None = None,
     due_on: dt.date | None = None,
@@ -106,12 +107,14 @@ def referral_create(
     help_mode: str = "",
 ) -> Referral:
     """Link a household or person to a department or organisation (U1-U4)."""
+    scope_require(actor, household)
     if household.status != HouseholdStatus.ACTIVE:
         raise CaseworkError("该家庭已退出台账，不能新建资源链接。")
     if kind not in ReferralKind.values:
         raise CaseworkError("请选择链接类型。", field="kind")
     if person is not None and person.household_id != household.pk:
         raise CaseworkError("所选成员不属于该家庭。", field="person")
+    child_record_check(actor, person)  # B4
     allowed = TARGET_TYPES_BY_KIND[kind]
     if target_type not in allowed:
         names = "、".join(str(t.label) for t in allowed)
@@ -147,21 +150,21 @@ def referral_create(
         description=description,
         sent_on=sent_on,
         due_on=due_on,
-        created_by=request.user,
+        created_by=actor.user,
         **extra,
     )
     fields = ["kind", "target_type", "target", "description", "sent_on", "due_on"]
     fields += [name for name, value in extra.items() if value]
     if person is not None:
         fields.append("person")
-    audit_record(
-        action=AuditAction.CREATE, request=request, obj=referral, detail={"fields": fields}
-    )
-    timeline_add(
+    event_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=referral,
+        detail={"fields": fields},
         household=household,
-        kind=TimelineKind.REFERRAL,
+        timeline=TimelineKind.REFERRAL,
         summary=f"{referral.get_kind_display()} → {target}，{due_on:%Y-%m-%d} 前反馈",
-        user=request.user,
     )
     return referral
 
@@ -171,13 +174,14 @@ def referral_update_status(
     *,
     referral: Referral,
     status: str,
-    request,
+    actor: Actor,
     outcome: str = "",
     on: dt.date | None = None,
 ) -> Referral:
     """Record that the target acknowledged, completed or declined a referral. Done and declined
     need the outcome in words."""
     referral = Referral.objects.select_for_update().select_related("household").get(pk=referral.pk)
+    scope_require(actor, referral.household)
     if not referral.is_open:
         raise CaseworkError(f"该资源链接{referral.get_status_display()}，不能再更改状态。")
     if status not in NEXT_STATUSES[referral.status]:
@@ -209,17 +213,15 @@ def referral_update_status(
         referral.outcome = outcome
         fields.append("outcome")
     referral.save()
-    audit_record(
-        action=AuditAction.UPDATE, request=request, obj=referral, detail={"fields": fields}
-    )
-    timeline_add(
+    event_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=referral,
+        detail={"fields": fields},
         household=referral.household,
-        kind=TimelineKind.REFERRAL,
-        summary=(
-            f"{referral.get_kind_display()} → {referral.target}："
-            f"{before} → {referral.get_status_display()}"
-        ),
-        user=request.user,
+        timeline=TimelineKind.REFERRAL,
+        summary=f"{referral.get_kind_display()} → {referral.target}："
+        f"{before} → {referral.get_status_display()}",
     )
     return referral
 

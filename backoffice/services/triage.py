@@ -22,21 +22,25 @@ from intake.enums import OPEN_STATUSES, ReportStatus
 from intake.models import Report
 from portal import identity
 
+from ..actor import Actor
 from ..enums import (
     AuditAction,
     DeadlineState,
     EntryRoute,
+    HandoverKind,
+    HandoverStatus,
     NeedType,
     Relation,
     TimelineKind,
     VisitKind,
 )
-from ..models import Agency, Household, Need, Person, PersonCategory, Triage, Visit
-from ..scope import scope_queryset
+from ..models import Agency, Handover, Household, Need, Person, PersonCategory, Triage, Visit
+from ..scope import in_scope, scope_queryset, scope_require
 from ..workdays import Due, add_workdays, deadline_state
-from .audit import audit_record
-from .ledger import household_create, household_refresh_completeness, person_create
-from .timeline import timeline_add
+from .errors import RuleError
+from .events import event_record
+from .ledger import household_create, household_require_open, person_by_id_number, person_create
+from .ledger_edits import ledger_record_save
 
 # F1-F3: (visit within N working days, in the ledger within N working days), None = no clock.
 DEADLINES: dict[str, tuple[int | None, int | None]] = {
@@ -48,7 +52,12 @@ DEADLINES: dict[str, tuple[int | None, int | None]] = {
 VISIT_REQUIRED = frozenset({EntryRoute.REPORT, EntryRoute.APPROVAL})
 
 
-class TriageError(Exception):
+# B8: the jurisdiction that holds the file takes a handed-over report up within this many
+# working days (as F1 gives a station one working day for the visit).
+HANDOVER_WORKDAYS = 1
+
+
+class TriageError(RuleError):
     """A triage action that cannot be taken; the message is for the user."""
 
 
@@ -106,9 +115,10 @@ def _set_status(report: Report, status: ReportStatus) -> None:
     report.save(update_fields=["status", "status_changed_at"])
 
 
-def _locked_open_report(report_id: int) -> Report:
-    """G4: the report row, locked for this transaction, and still open."""
+def _locked_open_report(report_id: int, *, actor: Actor) -> Report:
+    """G4: the report row, locked for this transaction, in the actor's scope and still open."""
     report = Report.objects.select_for_update().get(pk=report_id)
+    scope_require(actor, report)
     if report.status not in OPEN_STATUSES:
         raise TriageError(
             f"该反映已由其他工作人员处理（当前状态：{report.get_status_display()}），"
@@ -118,9 +128,11 @@ def _locked_open_report(report_id: int) -> Report:
 
 
 @transaction.atomic
-def report_assign(*, report_id: int, agency: Agency, worker, request) -> Report:
+def report_assign(*, report_id: int, agency: Agency, worker, actor: Actor) -> Report:
     """Give a report to an agency and one of its workers, who then sees it (scope)."""
-    report = _locked_open_report(report_id)
+    report = _locked_open_report(report_id, actor=actor)
+    if agency.district_id != report.district_id:  # B8: the district's own agencies only
+        raise TriageError("所选社工机构不服务于该反映所在的区。")
     profile = getattr(worker, "staff_profile", None) if worker else None
     if worker is not None and (profile is None or profile.agency_id != agency.pk):
         raise TriageError("所选社工不属于所选机构。")
@@ -129,9 +141,9 @@ def report_assign(*, report_id: int, agency: Agency, worker, request) -> Report:
     triage.save()
     if report.status in (ReportStatus.RECEIVED, ReportStatus.NEEDS_INFO):
         _set_status(report, ReportStatus.ASSIGNED)
-    audit_record(
+    event_record(
+        actor=actor,
         action=AuditAction.ASSIGN,
-        request=request,
         obj=report,
         detail={"agency": agency.pk, "worker": getattr(worker, "pk", None)},
     )
@@ -146,10 +158,10 @@ def report_visit_record(
     visitors: str,
     findings: str,
     needs: str,
-    request,
+    actor: Actor,
 ) -> Visit:
     """F1/F2: the home-visit interview (入户访谈): when, who, what was found, what is needed."""
-    report = _locked_open_report(report_id)
+    report = _locked_open_report(report_id, actor=actor)
     if visited_on < report.learned_on:
         raise TriageError("走访日期不能早于知悉困难的日期。")
     visit = Visit.objects.create(
@@ -159,11 +171,11 @@ def report_visit_record(
         visitors=visitors,
         findings=findings,
         needs=needs,
-        recorded_by=request.user,
+        recorded_by=actor.user,
     )
     if report.status in (ReportStatus.RECEIVED, ReportStatus.ASSIGNED, ReportStatus.NEEDS_INFO):
         _set_status(report, ReportStatus.VISITED)
-    audit_record(action=AuditAction.VISIT, request=request, obj=report)
+    event_record(actor=actor, action=AuditAction.VISIT, obj=report)
     return visit
 
 
@@ -178,45 +190,87 @@ class AcceptChoices:
     need_type: str = NeedType.OTHER
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """What accepting a report did: brought it into a file, or handed it over (B8)."""
+
+    household: Household | None = None
+    handover: Handover | None = None
+
+
+def _report_identifiers(report: Report) -> tuple[str, str]:
+    decrypt = identity.decrypt_value
+    id_number = decrypt(report.subject_id_encrypted) if report.subject_id_encrypted else ""
+    phone = decrypt(report.subject_phone_encrypted) if report.subject_phone_encrypted else ""
+    return id_number, phone
+
+
+def _into_file(*, report: Report, person: Person, need_type: str, actor: Actor) -> Household:
+    """The report's category, need and visits join the person's file (one person, one file)."""
+    household = person.household
+    household_require_open(household)
+    if not PersonCategory.objects.filter(person=person, subtype=report.subtype).exists():
+        category = PersonCategory(person=person, subtype=report.subtype, since=timezone.localdate())
+        ledger_record_save(actor=actor, record=category, changed_fields=["subtype", "since"])
+    need = Need(
+        household=household,
+        person=person,
+        need_type=need_type,
+        description=report.help_needed[:500],
+    )
+    ledger_record_save(actor=actor, record=need, changed_fields=["need_type", "description"])
+    Visit.objects.filter(report=report, household__isnull=True).update(household=household)
+    triage = _triage(report)
+    triage.household = household
+    triage.decided_at, triage.decided_by = timezone.now(), actor.user
+    triage.save()
+    _set_status(report, ReportStatus.ACCEPTED)
+    event_record(
+        actor=actor,
+        action=AuditAction.ACCEPT,
+        obj=report,
+        detail={"household": household.pk},
+        household=household,
+        timeline=TimelineKind.REPORT,
+        summary=(
+            f"群众反映 {report.reference} 纳入台账：{person.name}（{report.get_subtype_display()}）"
+        ),
+    )
+    return household
+
+
 @transaction.atomic
-def report_accept(*, report_id: int, choices: AcceptChoices, request) -> Household:
+def report_accept(*, report_id: int, choices: AcceptChoices, actor: Actor) -> Accepted:
     """Bring the report's person into the ledger with no retyping (F1-F3, L7).
 
     A new file or an existing household; when the ID number is already in the ledger, the
-    person keeps their one file and gains the category (one person, one file).
+    person keeps their one file and gains the category (one person, one file). When that file
+    is outside the actor's jurisdiction, nothing is written into it: the report is handed
+    over to the jurisdiction that holds it (B8), and the actor learns only that.
     """
-    report = _locked_open_report(report_id)
+    report = _locked_open_report(report_id, actor=actor)
     if report.route in VISIT_REQUIRED and not report.visits.exists():
         raise TriageError("请先记录入户访谈（F1/F2 要求先入户了解情况），再纳入台账。")
-    id_number = (
-        identity.decrypt_value(report.subject_id_encrypted) if report.subject_id_encrypted else ""
-    )
-    phone = (
-        identity.decrypt_value(report.subject_phone_encrypted)
-        if report.subject_phone_encrypted
-        else ""
-    )
-    person = (
-        Person.objects.select_related("household").filter(id_number_index=report.subject_id_index)
-        if report.subject_id_index
-        else Person.objects.none()
-    ).first()
-    if person is not None:
-        household = person.household
-    elif choices.household is not None:
-        household = choices.household
-    else:
-        household = household_create(
-            community=report.community,
-            address=report.address,
-            entry_route=report.route,
-            learned_on=report.learned_on,
-            request=request,
-        )
+    id_number, phone = _report_identifiers(report)
+    person = person_by_id_number(id_number) if id_number else None
+    if person is not None and not in_scope(actor, person.household):
+        return Accepted(handover=_hand_over(report=report, person=person, actor=actor))
     if person is None:
+        if choices.household is not None:
+            scope_require(actor, choices.household)
+            household = choices.household
+        else:
+            household = household_create(
+                community=report.community,
+                address=report.address,
+                entry_route=report.route,
+                learned_on=report.learned_on,
+                actor=actor,
+            )
         if not id_number and (not choices.sex or not choices.birth_date):
             raise TriageError("反映中没有身份证号：请填写当事人的性别和出生日期。")
         person = person_create(
+            actor=actor,
             household=household,
             name=report.subject_name,
             relation=Relation.HEAD if choices.household is None else choices.relation,
@@ -224,62 +278,63 @@ def report_accept(*, report_id: int, choices: AcceptChoices, request) -> Househo
             phone=phone,
             sex=choices.sex,
             birth_date=choices.birth_date,
-            request=request,
         )
-    PersonCategory.objects.get_or_create(
+    household = _into_file(report=report, person=person, need_type=choices.need_type, actor=actor)
+    return Accepted(household=household)
+
+
+def _hand_over(*, report: Report, person: Person, actor: Actor) -> Handover:
+    """B8: the report goes to the jurisdiction that holds the person's file."""
+    holder = person.household
+    handover = Handover.objects.create(
+        kind=HandoverKind.REPORT,
+        report=report,
         person=person,
-        subtype=report.subtype,
-        defaults={"category": report.category, "since": timezone.localdate()},
+        from_district_id=report.district_id,
+        from_street_id=report.street_id,
+        from_community_id=report.community_id,
+        to_district_id=holder.district_id,
+        to_street_id=holder.street_id,
+        to_community_id=holder.community_id,
+        note="当事人已在接收辖区建档（一人一档），由接收辖区纳入原档案办理。",
+        created_by=actor.user,
+        created_by_name=actor.name,
+        due_on=add_workdays(timezone.localdate(), HANDOVER_WORKDAYS).date,
     )
-    Need.objects.create(
-        household=household,
-        person=person,
-        need_type=choices.need_type,
-        description=report.help_needed[:500],
-    )
-    Visit.objects.filter(report=report, household__isnull=True).update(household=household)
     triage = _triage(report)
-    triage.household = household
-    triage.decided_at, triage.decided_by = timezone.now(), request.user
+    triage.note = "当事人已在其他辖区建档，已移交其所在辖区办理。"
+    triage.decided_at, triage.decided_by = timezone.now(), actor.user
     triage.save()
-    _set_status(report, ReportStatus.ACCEPTED)
-    household_refresh_completeness(household)
-    audit_record(
-        action=AuditAction.ACCEPT, request=request, obj=report, detail={"household": household.pk}
+    _set_status(report, ReportStatus.HANDED_OVER)
+    event_record(
+        actor=actor, action=AuditAction.HANDOVER, obj=report, detail={"handover": handover.pk}
     )
-    timeline_add(
-        household=household,
-        kind=TimelineKind.REPORT,
-        summary=(
-            f"群众反映 {report.reference} 纳入台账：{person.name}（{report.get_subtype_display()}）"
-        ),
-        user=request.user,
-    )
-    return household
+    return handover
 
 
-def _close(report: Report, *, status: ReportStatus, note: str, request, action, **extra) -> None:
+def _close(report: Report, *, status: ReportStatus, note: str, actor: Actor, action, **extra):
     triage = _triage(report)
     triage.note = note
-    triage.decided_at, triage.decided_by = timezone.now(), request.user
+    triage.decided_at, triage.decided_by = timezone.now(), actor.user
     for key, value in extra.items():
         setattr(triage, key, value)
     triage.save()
     _set_status(report, status)
-    audit_record(action=action, request=request, obj=report)
+    event_record(actor=actor, action=action, obj=report)
 
 
 @transaction.atomic
-def report_merge(*, report_id: int, into: Report, request) -> Report:
+def report_merge(*, report_id: int, into: Report, actor: Actor) -> Report:
     """A duplicate: the report is closed as merged into the earlier one."""
-    report = _locked_open_report(report_id)
+    report = _locked_open_report(report_id, actor=actor)
+    scope_require(actor, into)
     if into.pk == report.pk:
         raise TriageError("不能把反映合并到它自己。")
     _close(
         report,
         status=ReportStatus.MERGED,
         note=f"与 {into.reference} 重复",
-        request=request,
+        actor=actor,
         action=AuditAction.MERGE,
         merged_into=into,
     )
@@ -287,27 +342,146 @@ def report_merge(*, report_id: int, into: Report, request) -> Report:
 
 
 @transaction.atomic
-def report_request_info(*, report_id: int, message: str, request) -> Report:
-    report = _locked_open_report(report_id)
+def report_request_info(*, report_id: int, message: str, actor: Actor) -> Report:
+    report = _locked_open_report(report_id, actor=actor)
     triage = _triage(report)
     triage.note = message
     triage.save()
     _set_status(report, ReportStatus.NEEDS_INFO)
-    audit_record(action=AuditAction.REQUEST_INFO, request=request, obj=report)
+    event_record(actor=actor, action=AuditAction.REQUEST_INFO, obj=report)
     return report
 
 
 @transaction.atomic
-def report_reject(*, report_id: int, reason: str, request) -> Report:
-    report = _locked_open_report(report_id)
+def report_reject(*, report_id: int, reason: str, actor: Actor) -> Report:
+    report = _locked_open_report(report_id, actor=actor)
     _close(
-        report,
-        status=ReportStatus.REJECTED,
-        note=reason,
-        request=request,
-        action=AuditAction.REJECT,
+        report, status=ReportStatus.REJECTED, note=reason, actor=actor, action=AuditAction.REJECT
     )
     return report
+
+
+# Handovers (B8) --------------------------------------------------------------------------------
+
+
+def _locked_open_handover(handover_id: int, *, actor: Actor) -> Handover:
+    """The handover, locked, on the receiving side of the actor's scope, and still open."""
+    handover = (
+        Handover.objects.select_for_update().select_related("person__household").get(pk=handover_id)
+    )
+    if not in_scope(actor, handover.person.household):
+        raise TriageError("只有当事人档案所在辖区可以办理该移交。")
+    if not handover.is_open:
+        raise TriageError(
+            f"该移交已办理（{handover.get_status_display()}），本次操作未执行。请刷新页面查看。"
+        )
+    return handover
+
+
+def _decide(handover: Handover, *, status: HandoverStatus, note: str, actor: Actor) -> None:
+    handover.status = status
+    handover.decided_at = timezone.now()
+    handover.decided_by_name = actor.name
+    handover.decision_note = note
+    handover.save(update_fields=["status", "decided_at", "decided_by_name", "decision_note"])
+
+
+@transaction.atomic
+def handover_accept(*, handover_id: int, need_type: str, actor: Actor) -> Household:
+    """The receiving jurisdiction brings a handed-over report into the person's file."""
+    handover = _locked_open_handover(handover_id, actor=actor)
+    if handover.kind != HandoverKind.REPORT:
+        raise TriageError("该移交不是群众反映，请核实后选择“已核实”。")
+    report = Report.objects.select_for_update().get(pk=handover.report_id)
+    household = _into_file(report=report, person=handover.person, need_type=need_type, actor=actor)
+    _decide(handover, status=HandoverStatus.ACCEPTED, note="已纳入原档案。", actor=actor)
+    return household
+
+
+@transaction.atomic
+def handover_acknowledge(*, handover_id: int, note: str, actor: Actor) -> Handover:
+    """A new member filed elsewhere: the receiver checks (moved? still here?) and says so."""
+    handover = _locked_open_handover(handover_id, actor=actor)
+    if handover.kind != HandoverKind.MEMBER:
+        raise TriageError("群众反映请纳入原档案，或退回移交方。")
+    _decide(handover, status=HandoverStatus.ACKNOWLEDGED, note=note.strip(), actor=actor)
+    event_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=handover,
+        detail={"fields": ["status", "decision_note"]},
+        household=handover.person.household,
+        timeline=TimelineKind.MEMBER_UPDATED,
+        summary=f"核实移交 {handover.pk}：其他辖区拟登记 {handover.person.name} 为其家庭成员",
+    )
+    return handover
+
+
+@transaction.atomic
+def handover_return(*, handover_id: int, note: str, actor: Actor) -> Handover:
+    """The receiver sends the matter back (not the same person...): the report is open again
+    for the sender, with the reason."""
+    handover = _locked_open_handover(handover_id, actor=actor)
+    if not note.strip():
+        raise TriageError("请写明退回的理由。", field="note")
+    _decide(handover, status=HandoverStatus.RETURNED, note=note.strip(), actor=actor)
+    if handover.report_id:
+        report = Report.objects.select_for_update().get(pk=handover.report_id)
+        triage = _triage(report)
+        triage.note = f"移交被退回：{note.strip()}"
+        triage.decided_at = triage.decided_by = None
+        triage.save()
+        _set_status(report, ReportStatus.VISITED)
+    event_record(
+        actor=actor, action=AuditAction.HANDOVER_RETURN, obj=handover, detail={"note": "yes"}
+    )
+    return handover
+
+
+def member_hand_over(
+    *, household: Household, holder: Person, relation: str, actor: Actor
+) -> Handover:
+    """B8: a member whose ID is filed elsewhere is not added; the holder is asked to check."""
+    scope_require(actor, household)
+    target = holder.household
+    handover = Handover.objects.create(
+        kind=HandoverKind.MEMBER,
+        person=holder,
+        from_household=household,
+        relation=relation,
+        from_district_id=household.district_id,
+        from_street_id=household.street_id,
+        from_community_id=household.community_id,
+        to_district_id=target.district_id,
+        to_street_id=target.street_id,
+        to_community_id=target.community_id,
+        note="移交方拟将该人员登记为其辖区一户的家庭成员，请核实其现居住情况。",
+        created_by=actor.user,
+        created_by_name=actor.name,
+        due_on=add_workdays(timezone.localdate(), HANDOVER_WORKDAYS).date,
+    )
+    event_record(
+        actor=actor,
+        action=AuditAction.HANDOVER,
+        obj=handover,
+        household=household,
+        timeline=TimelineKind.MEMBER_ADDED,
+        summary=f"拟新增的成员已在其他辖区建档，已移交其所在辖区核实（移交 {handover.pk}）",
+    )
+    return handover
+
+
+def handovers_for(who) -> QuerySet:
+    """Handovers the actor's jurisdiction sent or received, open first."""
+    return scope_queryset(who, Handover.objects.all()).order_by("status", "-created_at", "-id")
+
+
+def handovers_incoming(who) -> QuerySet:
+    """Open handovers the actor's jurisdiction must take up (it holds the file)."""
+    holders = scope_queryset(who, Household.objects.all()).values("pk")
+    return Handover.objects.filter(
+        status=HandoverStatus.OPEN, person__household__in=holders
+    ).order_by("due_on", "id")
 
 
 # Reads -----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from ..actor import Actor
 from ..enums import (
     ACTIVE_VISIT_KINDS,
     AuditAction,
@@ -30,12 +31,11 @@ from ..enums import (
 )
 from ..models import Household, LedgerExit, MeasureProgress, Need, Plan, Visit
 from ..rhythm import follow_up_due
-from ..scope import scope_queryset
-from .audit import audit_record
+from ..scope import scope_queryset, scope_require
 from .errors import RuleError
+from .events import event_record
 from .ledger import household_refresh_completeness
 from .plans import plan_current
-from .timeline import timeline_add
 
 # The visits whose date starts a new 3-month period (L6): the intake interview opens the file.
 CLOCK_KINDS = (VisitKind.INTAKE_INTERVIEW, *ACTIVE_VISIT_KINDS)
@@ -199,7 +199,7 @@ def visit_record(
     measure_updates: Sequence[MeasureUpdate] = (),
     need_updates: Mapping[int, str] | None = None,
     new_needs: Sequence[NewNeed] = (),
-    request,
+    actor: Actor,
 ) -> Visit:
     """Record a follow-up, special or exit-review visit (L6, D3), or the check-in after an exit.
 
@@ -208,6 +208,7 @@ def visit_record(
     household's needs list up to date. The follow-up clock restarts from the latest visit; a
     check-in ends the 3-month watch after an exit.
     """
+    scope_require(actor, household)
     household = Household.objects.select_for_update().get(pk=household.pk)
     kind = VisitKind(kind) if kind in VisitKind.values else kind
     _check_date(household, kind, visited_on, timezone.localdate())
@@ -228,7 +229,7 @@ def visit_record(
         needs=needs,
         measures_progress=measures_progress,
         plan=plan,
-        recorded_by=request.user,
+        recorded_by=actor.user,
     )
     measures_changed = _apply_measures(visit, plan, measure_updates, measures_progress)
     needs_updated, needs_added = _apply_needs(household, visited_on, need_updates or {}, new_needs)
@@ -243,10 +244,19 @@ def visit_record(
             household=household, person__isnull=True, reentered_on__isnull=True
         ).filter(checkin_visit__isnull=True).update(checkin_visit=visit)
         outcome = "退出后回访已完成"
-    audit_record(
+    parts = [f"{visit.get_kind_display()}（{visited_on:%Y-%m-%d}，{visitors}）"]
+    if needs_updated or needs_added:
+        parts.append(f"需求更新 {len(needs_updated)} 项、新增 {len(needs_added)} 项")
+    if measures_changed:
+        parts.append(f"{len(measures_changed)} 项措施状态变化")
+    parts.append(outcome)
+    event_record(
+        actor=actor,
         action=AuditAction.VISIT,
-        request=request,
         obj=household,
+        household=household,
+        timeline=TimelineKind.VISIT,
+        summary="；".join(parts),
         detail={
             "visit": visit.pk,
             "kind": str(kind),
@@ -263,15 +273,6 @@ def visit_record(
             "needs_updated": needs_updated,
             "needs_added": needs_added,
         },
-    )
-    parts = [f"{visit.get_kind_display()}（{visited_on:%Y-%m-%d}，{visitors}）"]
-    if needs_updated or needs_added:
-        parts.append(f"需求更新 {len(needs_updated)} 项、新增 {len(needs_added)} 项")
-    if measures_changed:
-        parts.append(f"{len(measures_changed)} 项措施状态变化")
-    parts.append(outcome)
-    timeline_add(
-        household=household, kind=TimelineKind.VISIT, summary="；".join(parts), user=request.user
     )
     return visit
 

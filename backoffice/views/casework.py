@@ -16,7 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from ..actor import request_actor
+from ..children import child_record_refuse
 from ..enums import AuditAction, CaseStatus
+from ..forms.base import add_rule_error
 from ..forms.casework import (
     CaseCloseRequestForm,
     CaseCloseReviewForm,
@@ -24,7 +27,6 @@ from ..forms.casework import (
     CaseEditForm,
     ReferralStatusForm,
     SessionForm,
-    add_rule_error,
 )
 from ..models import Case, Referral
 from ..models.casework import MIN_SESSIONS
@@ -34,7 +36,6 @@ from ..permissions import (
     user_can_work_cases,
 )
 from ..scope import scope_queryset
-from ..services.audit import audit_record
 from ..services.cases import (
     case_close_early_confirm,
     case_close_early_reject,
@@ -44,8 +45,8 @@ from ..services.cases import (
     session_record,
 )
 from ..services.errors import RuleError
+from ..services.events import event_record
 from ..services.referrals import referral_update_status
-from ..viewsets.ledger import refuse_child_record
 
 
 def _require(allowed: bool) -> None:
@@ -76,7 +77,7 @@ def _case(request, pk: int) -> Case:
         pk=pk,
     )
     if case.person_id:
-        refuse_child_record(request, case.person)  # B4
+        child_record_refuse(request_actor(request), case.person)  # B4
     return case
 
 
@@ -111,17 +112,18 @@ def _case_page(request, case: Case, **forms):
 @require_GET
 def case_page(request, pk: int):
     case = _case(request, pk)
-    audit_record(action=AuditAction.VIEW, request=request, obj=case)
+    event_record(actor=request_actor(request), action=AuditAction.VIEW, obj=case)
     return _case_page(request, case)
 
 
 def _case_action(request, pk: int, *, allowed, form_name: str, make_form, action, success: str):
     case = _case(request, pk)  # outside the scope: 404 before anything else (B1)
     _require(allowed(request.user))
+    actor = request_actor(request)
     return _act(
         request,
         make_form(case),
-        lambda data: action(case, data),
+        lambda data: action(case, data, actor),
         success=success,
         page=lambda bound: _case_page(request, case, **{form_name: bound}),
         url=reverse("backoffice_case", args=[case.pk]),
@@ -136,7 +138,7 @@ def case_edit_view(request, pk: int):
         allowed=user_can_work_cases,
         form_name="edit_form",
         make_form=lambda case: CaseEditForm(request.POST, case=case, user=request.user),
-        action=lambda case, data: case_update(case=case, request=request, **data),
+        action=lambda case, data, actor: case_update(case=case, actor=actor, **data),
         success="已保存个案计划的修改。",
     )
 
@@ -149,7 +151,7 @@ def case_session_view(request, pk: int):
         allowed=user_can_work_cases,
         form_name="session_form",
         make_form=lambda case: SessionForm(request.POST, case=case, user=request.user),
-        action=lambda case, data: session_record(case=case, request=request, **data),
+        action=lambda case, data, actor: session_record(case=case, actor=actor, **data),
         success="已记录本次服务。",
     )
 
@@ -162,7 +164,7 @@ def case_complete_view(request, pk: int):
         allowed=user_can_work_cases,
         form_name="complete_form",
         make_form=lambda case: CaseCompleteForm(request.POST, prefix="complete"),
-        action=lambda case, data: case_complete(case=case, request=request, **data),
+        action=lambda case, data, actor: case_complete(case=case, actor=actor, **data),
         success="个案已结案。",
     )
 
@@ -175,7 +177,9 @@ def case_close_request_view(request, pk: int):
         allowed=user_can_work_cases,
         form_name="close_form",
         make_form=lambda case: CaseCloseRequestForm(request.POST, prefix="close"),
-        action=lambda case, data: case_close_early_request(case=case, request=request, **data),
+        action=lambda case, data, actor: case_close_early_request(
+            case=case, actor=request_actor(request), **data
+        ),
         success="已申请提前结案，等待主管确认。",
     )
 
@@ -188,7 +192,9 @@ def case_close_confirm_view(request, pk: int):
         allowed=user_can_confirm_case_closure,
         form_name="review_form",
         make_form=lambda case: CaseCloseReviewForm(request.POST, prefix="review"),
-        action=lambda case, data: case_close_early_confirm(case=case, request=request, **data),
+        action=lambda case, data, actor: case_close_early_confirm(
+            case=case, actor=request_actor(request), **data
+        ),
         success="已确认提前结案。",
     )
 
@@ -201,7 +207,9 @@ def case_close_reject_view(request, pk: int):
         allowed=user_can_confirm_case_closure,
         form_name="review_form",
         make_form=lambda case: CaseCloseReviewForm(request.POST, prefix="review"),
-        action=lambda case, data: case_close_early_reject(case=case, request=request, **data),
+        action=lambda case, data, actor: case_close_early_reject(
+            case=case, actor=request_actor(request), **data
+        ),
         success="已退回提前结案申请，个案继续服务。",
     )
 
@@ -218,7 +226,7 @@ def _referral(request, pk: int) -> Referral:
         pk=pk,
     )
     if referral.person_id:
-        refuse_child_record(request, referral.person)  # B4
+        child_record_refuse(request_actor(request), referral.person)  # B4
     return referral
 
 
@@ -235,7 +243,7 @@ def _referral_page(request, referral: Referral, status_form=None):
 @require_GET
 def referral_page(request, pk: int):
     referral = _referral(request, pk)
-    audit_record(action=AuditAction.VIEW, request=request, obj=referral)
+    event_record(actor=request_actor(request), action=AuditAction.VIEW, obj=referral)
     return _referral_page(request, referral)
 
 
@@ -247,7 +255,9 @@ def referral_status_view(request, pk: int):
     return _act(
         request,
         form,
-        lambda data: referral_update_status(referral=referral, request=request, **data),
+        lambda data: referral_update_status(
+            referral=referral, actor=request_actor(request), **data
+        ),
         success="已更新资源链接的办理情况。",
         page=lambda bound: _referral_page(request, referral, bound),
         url=reverse("backoffice_referral", args=[referral.pk]),

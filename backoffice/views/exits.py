@@ -9,17 +9,19 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from ..actor import request_actor
 from ..enums import HouseholdStatus
+from ..forms.base import add_rule_error
 from ..forms.exits import ExitForm, ReentryForm
 from ..permissions import user_can_decide_exit, user_can_record_visit
+from ..services.errors import RuleError
 from ..services.exits import (
-    ExitError,
     household_exit,
     household_reenter,
     person_exit,
     person_reenter,
 )
-from .household_work import require, scoped_household, show_rule_error
+from .household_work import require, scoped_household
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,7 +32,7 @@ def household_exit_view(request, pk: int):
         messages.error(request, "该家庭已退出台账。")
         return redirect("households:inspect", household.pk)
     data = request.POST if request.method == "POST" else None
-    form = ExitForm(data, household=household)
+    form = ExitForm(data, household=household, actor=request_actor(request))
     if data is not None and form.is_valid():
         values = form.cleaned_data
         person = form.target_person()
@@ -39,15 +41,15 @@ def household_exit_view(request, pk: int):
             "reason_text": values["reason_text"],
             "review_visit": values["review_visit"],
             "exited_on": values["exited_on"],
-            "request": request,
+            "actor": request_actor(request),
         }
         try:
             if person is None:
                 record = household_exit(household=household, **arguments)
             else:
                 record = person_exit(person=person, **arguments)
-        except ExitError as exc:
-            show_rule_error(form, exc)
+        except RuleError as exc:
+            add_rule_error(form, exc)
         else:
             if person is None:
                 messages.success(
@@ -71,7 +73,7 @@ def household_reenter_view(request, pk: int):
     household = scoped_household(request, pk)
     require(user_can_decide_exit(request.user))
     data = request.POST if request.method == "POST" else None
-    form = ReentryForm(data, household=household)
+    form = ReentryForm(data, household=household, actor=request_actor(request))
     if not form.has_targets:
         messages.error(request, "该家庭及其成员均在册，无需重新纳入。")
         return redirect("households:inspect", household.pk)
@@ -84,17 +86,17 @@ def household_reenter_view(request, pk: int):
                     household=household,
                     reason=values["reason"],
                     reentered_on=values["reentered_on"],
-                    request=request,
+                    actor=request_actor(request),
                 )
             else:
                 person_reenter(
                     person=person,
                     reason=values["reason"],
                     reentered_on=values["reentered_on"],
-                    request=request,
+                    actor=request_actor(request),
                 )
-        except ExitError as exc:
-            show_rule_error(form, exc)
+        except RuleError as exc:
+            add_rule_error(form, exc)
         else:
             messages.success(request, "已重新纳入台账，原有档案和记录均保留。")
             return redirect("households:inspect", household.pk)

@@ -3,7 +3,6 @@ to the one file's page (L7). Objects outside the user's scope answer 404 (SECURI
 
 from __future__ import annotations
 
-from django import forms
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -12,7 +11,6 @@ from ..enums import HouseholdStatus
 from ..models import Household
 from ..permissions import user_can_decide_exit, user_can_record_visit, user_can_revise_plan
 from ..scope import scope_queryset
-from ..services.errors import RuleError
 from ..services.plans import plan_current, plan_measures
 
 VISITS_ON_PAGE = 10
@@ -27,12 +25,6 @@ def scoped_household(request, pk: int) -> Household:
 def require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
-
-
-def show_rule_error(form: forms.Form, error: RuleError) -> None:
-    """A refused rule is shown next to the field it is about, or on top of the form."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 def household_work_sections(*, household: Household, user) -> dict:

@@ -15,10 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ..actor import request_actor
 from ..enums import AuditAction, PrintDocument, PrintJobStatus
+from ..forms.base import ScopedChoicesMixin, add_rule_error
 from ..models import PrintJob
 from ..pdf import PdfRenderError
-from ..services.audit import audit_record
+from ..services.errors import RuleError
+from ..services.events import event_record
 from ..services.pdf import household_pdf
 from ..services.print_jobs import (
     PrintJobError,
@@ -44,7 +47,7 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 def _household_pdf(request, pk: int, kind: str):
     household = scoped_household(request, pk)
     try:
-        content = household_pdf(household=household, kind=kind, request=request)
+        content = household_pdf(household=household, kind=kind, actor=request_actor(request))
     except PdfRenderError as exc:
         messages.error(request, exc.message)
         return redirect("households:inspect", household.pk)
@@ -64,12 +67,13 @@ def household_file_pdf(request, pk: int):
     return _household_pdf(request, pk, PrintDocument.FILE)
 
 
-class PrintJobForm(forms.Form):
+class PrintJobForm(ScopedChoicesMixin, forms.Form):
     street = forms.ModelChoiceField(
         label="街道（乡镇）", queryset=None, required=False, empty_label="请选择"
     )
 
     def __init__(self, *args, user, **kwargs):
+        self.user = user
         super().__init__(*args, **kwargs)
         self.fields["street"].queryset = printable_streets(user)
         self.caseload = user_has_caseload(user)
@@ -94,10 +98,10 @@ def print_jobs_view(request):
     if request.method == "POST" and form.is_valid():
         try:
             job = print_job_create(
-                user=request.user, street=form.cleaned_data.get("street"), request=request
+                actor=request_actor(request), street=form.cleaned_data.get("street")
             )
-        except PrintJobError as exc:
-            form.add_error(None, exc.message)
+        except RuleError as exc:
+            add_rule_error(form, exc)
         else:
             messages.success(request, f"已开始生成：{job.scope_label}，共 {job.total} 户。")
             return redirect("backoffice_print_job", job.pk)
@@ -120,7 +124,7 @@ def print_job_view(request, pk: int):
 def print_job_retry_view(request, pk: int):
     job = _own_job(request, pk)
     try:
-        print_job_retry(job=job, request=request)
+        print_job_retry(job=job, actor=request_actor(request))
     except PrintJobError as exc:
         messages.error(request, exc.message)
     return redirect("backoffice_print_job", job.pk)
@@ -132,7 +136,9 @@ def print_job_download(request, pk: int):
     job = _own_job(request, pk)
     if job.status != PrintJobStatus.DONE or not job.file:
         raise Http404
-    audit_record(action=AuditAction.DOWNLOAD, request=request, obj=job, detail={"batch": job.pk})
+    event_record(
+        actor=request_actor(request), action=AuditAction.DOWNLOAD, obj=job, detail={"batch": job.pk}
+    )
     response = FileResponse(
         job.file.open("rb"),
         as_attachment=True,

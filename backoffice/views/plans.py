@@ -11,12 +11,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ..actor import request_actor
+from ..children import child_view_of_households
 from ..enums import AuditAction, HouseholdStatus
+from ..forms.base import add_rule_error
 from ..forms.plans import PlanForm, measure_formset
 from ..permissions import user_can_revise_plan
-from ..services.audit import audit_record
+from ..services.events import event_record
 from ..services.plans import PlanError, StalePlanError, plan_current, plan_measures, plan_revise
-from .household_work import require, scoped_household, show_rule_error
+from .household_work import require, scoped_household
 
 
 @require_GET
@@ -32,8 +35,9 @@ def plan_view(request, pk: int, number: int | None = None):
         if plan is None:
             raise Http404
     if plan is not None:
-        audit_record(action=AuditAction.VIEW, request=request, obj=plan)
+        event_record(actor=request_actor(request), action=AuditAction.VIEW, obj=plan)
     context = {
+        "child_view": child_view_of_households(request_actor(request), [household.pk]),  # B4
         "household": household,
         "plan": plan,
         "measures": plan_measures(plan, today=timezone.localdate()) if plan else [],
@@ -69,12 +73,12 @@ def plan_revise_view(request, pk: int):
                     change_note=form.cleaned_data.get("change_note", ""),
                     based_on=form.cleaned_data["based_on"],
                     expected_version=form.cleaned_data.get("version"),
-                    request=request,
+                    actor=request_actor(request),
                 )
             except StalePlanError as exc:
                 form.add_error(None, exc.message)
             except PlanError as exc:
-                show_rule_error(form, exc)
+                add_rule_error(form, exc)
             else:
                 messages.success(request, f"已保存帮扶计划第 {plan.number} 版。")
                 return redirect("backoffice_plan", pk=household.pk)

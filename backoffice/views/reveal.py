@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from ..actor import request_actor
 from ..models import Person
 from ..permissions import user_can_reveal_identifiers
 from ..scope import scope_queryset
@@ -37,7 +38,7 @@ def person_reveal_view(request, pk: int):
     revealed = None
     if request.method == "POST" and form.is_valid():
         revealed = person_reveal(
-            request=request,
+            actor=request_actor(request),
             person=person,
             field=form.cleaned_data["field"],
             reason=form.cleaned_data["reason"],

@@ -16,14 +16,16 @@ from django.views.decorators.http import require_GET, require_POST
 from intake.enums import OPEN_STATUSES
 from intake.models import Report
 
+from ..actor import request_actor
 from ..enums import AuditAction
+from ..forms.base import add_rule_error
 from ..forms.triage import AcceptForm, AssignForm, MergeForm, ReasonForm, VisitForm
 from ..permissions import user_can_record_visit, user_can_see_reporter, user_can_triage
-from ..scope import scope_queryset
-from ..services.audit import audit_record
+from ..scope import in_scope, scope_queryset
+from ..services.errors import RuleError
+from ..services.events import event_record
 from ..services.triage import (
     AcceptChoices,
-    TriageError,
     report_accept,
     report_assign,
     report_clocks,
@@ -45,9 +47,15 @@ def _workspace(request, report: Report, status: int = 200, **forms):
     visits = list(report.visits.all())
     first_visit = min((v.visited_on for v in visits), default=None)
     triage = getattr(report, "triage", None)
+    # B8: a report handed over and accepted elsewhere names no file outside the scope.
+    file = triage.household if triage is not None and triage.household_id else None
     context = {
+        # A refusal that belongs to no field is shown at the top of the page.
+        "page_errors": [e for form in forms.values() for e in form.non_field_errors()],
         "report": report,
         "triage": triage,
+        "file": file if file is not None and in_scope(user, file) else None,
+        "handovers": list(report.handovers.order_by("-created_at")),
         "visits": visits,
         "clocks": report_clocks(report, today=timezone.localdate(), visited_on=first_visit),
         "duplicates": report_duplicates(report=report, user=user),
@@ -56,7 +64,7 @@ def _workspace(request, report: Report, status: int = 200, **forms):
         "can_triage": user_can_triage(user),
         "can_visit": user_can_record_visit(user),
         "show_reporter": user_can_see_reporter(user),
-        "assign_form": forms.get("assign_form") or AssignForm(report=report),
+        "assign_form": forms.get("assign_form") or AssignForm(report=report, user=user),
         "visit_form": forms.get("visit_form") or VisitForm(),
         "accept_form": forms.get("accept_form")
         or AcceptForm(user=user, ask_identity=not report.subject_id_index),
@@ -70,15 +78,15 @@ def _workspace(request, report: Report, status: int = 200, **forms):
 @require_GET
 def report_workspace(request, pk: int):
     report = _report(request, pk)
-    audit_record(action=AuditAction.VIEW, request=request, obj=report)
+    event_record(actor=request_actor(request), action=AuditAction.VIEW, obj=report)
     return _workspace(request, report)
 
 
 def _act(request, report: Report, action, success: str):
     try:
         action()
-    except TriageError as exc:
-        messages.error(request, str(exc))
+    except RuleError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, success)
     return redirect("backoffice_report", pk=report.pk)
@@ -93,7 +101,7 @@ def _require(allowed: bool) -> None:
 def report_assign_view(request, pk: int):
     _require(user_can_triage(request.user))
     report = _report(request, pk)
-    form = AssignForm(request.POST, report=report)
+    form = AssignForm(request.POST, report=report, user=request.user)
     if not form.is_valid():
         return _workspace(request, report, assign_form=form)
     return _act(
@@ -103,7 +111,7 @@ def report_assign_view(request, pk: int):
             report_id=report.pk,
             agency=form.cleaned_data["agency"],
             worker=form.cleaned_data["worker"],
-            request=request,
+            actor=request_actor(request),
         ),
         "已分派。",
     )
@@ -119,7 +127,9 @@ def report_visit_view(request, pk: int):
     return _act(
         request,
         report,
-        lambda: report_visit_record(report_id=report.pk, request=request, **form.cleaned_data),
+        lambda: report_visit_record(
+            report_id=report.pk, actor=request_actor(request), **form.cleaned_data
+        ),
         "已记录入户访谈。",
     )
 
@@ -140,12 +150,19 @@ def report_accept_view(request, pk: int):
         need_type=data["need_type"],
     )
     try:
-        household = report_accept(report_id=report.pk, choices=choices, request=request)
-    except TriageError as exc:
-        messages.error(request, str(exc))
+        accepted = report_accept(report_id=report.pk, choices=choices, actor=request_actor(request))
+    except RuleError as error:
+        add_rule_error(form, error)
+        return _workspace(request, report, accept_form=form)
+    if accepted.handover is not None:  # B8: filed elsewhere; the file is not named
+        messages.warning(
+            request,
+            "当事人已在其他辖区建档（一人一档）。本反映已移交其所在辖区纳入原档案办理，"
+            "办理结果将显示在本页和“跨辖区移交”中。",
+        )
         return redirect("backoffice_report", pk=report.pk)
-    messages.success(request, f"已纳入台账：档案 {household.file_number}。")
-    return redirect("households:inspect", household.pk)
+    messages.success(request, f"已纳入台账：档案 {accepted.household.file_number}。")
+    return redirect("households:inspect", accepted.household.pk)
 
 
 @require_POST
@@ -158,7 +175,9 @@ def report_merge_view(request, pk: int):
     return _act(
         request,
         report,
-        lambda: report_merge(report_id=report.pk, into=form.cleaned_data["into"], request=request),
+        lambda: report_merge(
+            report_id=report.pk, into=form.cleaned_data["into"], actor=request_actor(request)
+        ),
         "已合并为重复反映。",
     )
 
@@ -174,7 +193,7 @@ def report_request_info_view(request, pk: int):
         request,
         report,
         lambda: report_request_info(
-            report_id=report.pk, message=form.cleaned_data["reason"], request=request
+            report_id=report.pk, message=form.cleaned_data["reason"], actor=request_actor(request)
         ),
         "已标记为待补充信息。",
     )
@@ -191,7 +210,7 @@ def report_reject_view(request, pk: int):
         request,
         report,
         lambda: report_reject(
-            report_id=report.pk, reason=form.cleaned_data["reason"], request=request
+            report_id=report.pk, reason=form.cleaned_data["reason"], actor=request_actor(request)
         ),
         "已办结：不予纳入。",
     )
@@ -204,9 +223,9 @@ def attachment_download(request, pk: int, attachment_id: int):
     attachment = report.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404
-    audit_record(
+    event_record(
+        actor=request_actor(request),
         action=AuditAction.DOWNLOAD,
-        request=request,
         obj=report,
         detail={"attachment": attachment.pk},
     )

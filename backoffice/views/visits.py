@@ -18,22 +18,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ..actor import request_actor
+from ..children import child_view_of_households
 from ..enums import AreaLevel, AuditAction, HouseholdStatus, Role, VisitKind
+from ..forms.base import ScopedChoicesMixin, add_rule_error
 from ..forms.visits import FollowUpVisitForm
 from ..models import Area, Household
 from ..permissions import user_can_record_visit
 from ..scope import scope_queryset, user_scope
-from ..services.audit import audit_record
+from ..services.errors import RuleError
+from ..services.events import event_record
 from ..services.plans import plan_current
 from ..services.visits import (
     DUE_SOON_DAYS,
-    VisitError,
     checkins_due,
     visit_record,
     visits_due,
     visits_overdue,
 )
-from .household_work import require, scoped_household, show_rule_error
+from .household_work import require, scoped_household
 
 PAGE_SIZE = 50
 
@@ -49,7 +52,9 @@ def visit_record_view(request, pk: int):
     if request.GET.get("kind") in VisitKind.values:
         initial["kind"] = request.GET["kind"]
     data = request.POST if request.method == "POST" else None
-    form = FollowUpVisitForm(data, household=household, plan=plan, initial=initial)
+    form = FollowUpVisitForm(
+        data, household=household, plan=plan, initial=initial, actor=request_actor(request)
+    )
     if data is not None and form.is_valid():
         values = form.cleaned_data
         try:
@@ -64,10 +69,10 @@ def visit_record_view(request, pk: int):
                 measure_updates=form.measure_updates(),
                 need_updates=form.need_updates(),
                 new_needs=form.new_needs(),
-                request=request,
+                actor=request_actor(request),
             )
-        except VisitError as exc:
-            show_rule_error(form, exc)
+        except RuleError as exc:
+            add_rule_error(form, exc)
         else:
             household.refresh_from_db()
             if household.status == HouseholdStatus.ACTIVE:
@@ -88,8 +93,9 @@ def visit_detail_view(request, pk: int, visit_id: int):
     """One visit of the file, in full, read-only (audited: it holds the family's situation)."""
     household = scoped_household(request, pk)
     visit = get_object_or_404(household.visits.select_related("plan"), pk=visit_id)
-    audit_record(action=AuditAction.VIEW, request=request, obj=visit)
+    event_record(actor=request_actor(request), action=AuditAction.VIEW, obj=visit)
     context = {
+        "child_view": child_view_of_households(request_actor(request), [household.pk]),  # B4
         "household": household,
         "visit": visit,
         "progress": visit.measure_progress.select_related("measure"),
@@ -111,7 +117,7 @@ class WorkerChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
-class DueFilterForm(forms.Form):
+class DueFilterForm(ScopedChoicesMixin, forms.Form):
     state = forms.ChoiceField(
         label=_("类别"), choices=[(k, v[0]) for k, v in STATES.items()], required=False
     )
@@ -123,6 +129,7 @@ class DueFilterForm(forms.Form):
     )
 
     def __init__(self, *args, user, **kwargs):
+        self.user = user
         super().__init__(*args, **kwargs)
         streets = scope_queryset(user, Area.objects.filter(level=AreaLevel.STREET))
         workers = (

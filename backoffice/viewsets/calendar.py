@@ -17,10 +17,11 @@ from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexV
 from wagtail.admin.viewsets.base import ViewSetGroup
 
 from .. import workdays
+from ..actor import request_actor
 from ..enums import AuditAction
 from ..models import WorkdayOverride, WorkdayYear
 from ..models.calendar import DAY_KIND_CHOICES
-from ..services.audit import audit_record
+from ..services.events import event_record
 from .base import BackOfficeViewSet
 
 # A sanity range for typed dates: the ledger starts long after 2000.
@@ -101,16 +102,16 @@ class WorkdayOverrideFilterSet(WagtailFilterSet):
 class AuditedCreateView(CreateView):
     def save_instance(self):
         instance = super().save_instance()
-        audit_record(action=AuditAction.CREATE, request=self.request, obj=instance)
+        event_record(actor=request_actor(self.request), action=AuditAction.CREATE, obj=instance)
         return instance
 
 
 class AuditedEditView(EditView):
     def save_instance(self):
         instance = super().save_instance()
-        audit_record(
+        event_record(
+            actor=request_actor(self.request),
             action=AuditAction.UPDATE,
-            request=self.request,
             obj=instance,
             detail={"fields": sorted(self.form.changed_data)},
         )
@@ -119,7 +120,7 @@ class AuditedEditView(EditView):
 
 class AuditedDeleteView(DeleteView):
     def delete_action(self):
-        audit_record(action=AuditAction.DELETE, request=self.request, obj=self.object)
+        event_record(actor=request_actor(self.request), action=AuditAction.DELETE, obj=self.object)
         super().delete_action()
 
 

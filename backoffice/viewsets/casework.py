@@ -14,8 +14,10 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic import CreateView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 
+from ..actor import request_actor
 from ..enums import CASE_GROUPS, CaseStatus, ReferralKind, ReferralStatus
-from ..forms.casework import CaseOpenForm, ReferralForm, add_rule_error
+from ..forms.base import add_rule_error
+from ..forms.casework import CaseOpenForm, ReferralForm
 from ..models import Case, Referral
 from ..services.cases import case_open, cases_for
 from ..services.errors import RuleError
@@ -110,7 +112,7 @@ class CaseCreateView(HouseholdRecordCreateView):
             planned_sessions=data["planned_sessions"],
             worker=data["worker"],
             opened_on=data["opened_on"],
-            request=self.request,
+            actor=request_actor(self.request),
         )
 
     def get_success_url(self):
@@ -187,7 +189,7 @@ class ReferralCreateView(HouseholdRecordCreateView):
             help_mode=data.get("help_mode") or "",
             sent_on=data["sent_on"],
             due_on=data.get("due_on"),
-            request=self.request,
+            actor=request_actor(self.request),
         )
 
     def get_success_url(self):

@@ -6,7 +6,6 @@ opening a person is audited (C1) and children under 14 need a separate permissio
 
 import django_filters
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -17,31 +16,33 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView, InspectView
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from ..enums import AuditAction, AuditOutcome, Category, HouseholdStatus
+from ..actor import request_actor
+from ..children import child_record_refuse, child_view_of_households, persons_visible
+from ..enums import AuditAction, Category, HouseholdStatus
+from ..forms.base import add_rule_error
 from ..forms.ledger import BenefitForm, HouseholdForm, NeedForm, PersonCategoryForm, PersonForm
 from ..listing import PlainColumn, QuickListingMixin, QuickSelect, streets_in_scope
 from ..models import Benefit, Household, Need, Person, PersonCategory
-from ..permissions import user_can_open_child_record
 from ..scope import scope_queryset
-from ..services.audit import audit_record
 from ..services.cases import household_casework
+from ..services.errors import RuleError
+from ..services.events import event_record
 from ..services.ledger import (
+    FiledElsewhereError,
     household_create,
     household_missing_items,
     person_create,
     person_search,
 )
 from ..services.ledger_edits import (
-    EditRefusedError,
     household_update,
     ledger_record_delete,
     ledger_record_save,
     person_update,
 )
+from ..services.triage import member_hand_over
 from ..views.household_work import household_work_sections
 from .base import BackOfficeViewSet
-
-CHILD_AGE = 14
 
 
 class ScopedIndexMixin(QuickListingMixin):
@@ -65,18 +66,13 @@ class ScopedObjectMixin:
         return scope_queryset(self.request.user, self.model._default_manager.all())
 
 
-def refuse_child_record(request, person: Person) -> None:
-    """B4: a child under 14 needs its own permission; the refusal is audited."""
-    if person.age_on(timezone.localdate()) >= CHILD_AGE or user_can_open_child_record(request.user):
-        return
-    audit_record(
-        action=AuditAction.DENIED,
-        request=request,
-        obj=person,
-        outcome=AuditOutcome.DENIED,
-        detail={"reason": "child_under_14"},
-    )
-    raise PermissionDenied
+class RecordObjectMixin(ScopedObjectMixin):
+    """A category, benefit or need of a child opens only with the child permission (B4)."""
+
+    def get_object(self, queryset=None):
+        record = super().get_object(queryset)
+        child_record_refuse(request_actor(self.request), getattr(record, "person", None))
+        return record
 
 
 class ReturnToHouseholdMixin:
@@ -94,15 +90,15 @@ class ReturnToHouseholdMixin:
 
 
 class RefusedSaveMixin:
-    """A refused save (G3: stale; D3: the file left the ledger) shows why, with the typed values
-    kept on screen."""
+    """A refused save (a rule of the services: G3 stale, D3 the file left the ledger, one head,
+    one file per ID, L1-L5...) shows why next to its field, with the typed values kept."""
 
     def form_valid(self, form):
         try:
             return super().form_valid(form)
-        except EditRefusedError as exc:
-            form.add_error(None, exc.message)
-            self.produced_error_message = exc.message
+        except RuleError as error:
+            add_rule_error(form, error)
+            self.produced_error_message = error.message
             return self.form_invalid(form)
 
 
@@ -145,7 +141,9 @@ class HouseholdInspectView(ScopedInspectMixin, InspectView):
         household = self.object
         missing, score = household_missing_items(household)
         user = self.request.user
+        actor = request_actor(self.request)
         context.update(
+            child_view=child_view_of_households(actor, [household.pk]),  # B4
             household=household,
             members=household.members.prefetch_related("categories", "benefits"),
             needs=household.needs.select_related("person"),
@@ -158,7 +156,7 @@ class HouseholdInspectView(ScopedInspectMixin, InspectView):
             casework=household_casework(household, today=timezone.localdate()),  # U1-U10
             work=household_work_sections(household=household, user=user),  # L6, L7, D3
         )
-        audit_record(action=AuditAction.VIEW, request=self.request, obj=household)
+        event_record(actor=actor, action=AuditAction.VIEW, obj=household)
         return context
 
 
@@ -171,7 +169,7 @@ class HouseholdCreateView(CreateView):
             entry_route=data["entry_route"],
             entered_on=data["entered_on"],
             learned_on=data.get("learned_on"),
-            request=self.request,
+            actor=request_actor(self.request),
         )
 
     def get_success_url(self):
@@ -185,7 +183,7 @@ class HouseholdEditView(RefusedSaveMixin, ScopedObjectMixin, ReturnToHouseholdMi
             household=self.object,
             changes=form.model_changes(),
             expected_version=form.expected_version,
-            request=self.request,
+            actor=request_actor(self.request),
         )
 
 
@@ -261,7 +259,8 @@ class PersonFilterSet(WagtailFilterSet):
 
 class PersonIndexView(ScopedIndexMixin, IndexView):
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("household__community")
+        visible = persons_visible(request_actor(self.request), super().get_base_queryset())  # B4
+        return visible.select_related("household__community")
 
     def search_queryset(self, queryset):
         if not self.is_searching:
@@ -275,18 +274,38 @@ class PersonIndexView(ScopedIndexMixin, IndexView):
 class PersonInspectView(ScopedInspectMixin, InspectView):
     def get_object(self, queryset=None):
         person = super().get_object(queryset)
-        refuse_child_record(self.request, person)
+        child_record_refuse(request_actor(self.request), person)  # B4
         return person
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        audit_record(action=AuditAction.VIEW, request=self.request, obj=self.object)
+        event_record(actor=request_actor(self.request), action=AuditAction.VIEW, obj=self.object)
         return context
 
 
-class PersonCreateView(ReturnToHouseholdMixin, CreateView):
+class PersonCreateView(RefusedSaveMixin, ReturnToHouseholdMixin, CreateView):
     def get_initial(self):
         return {"household": self.request.GET.get("household")}
+
+    def form_valid(self, form):
+        """B8: a person filed in another jurisdiction is not added here; the matter is handed
+        over to the jurisdiction that holds the file, and the user is told only that."""
+        try:
+            return super().form_valid(form)
+        except FiledElsewhereError as refused:
+            household = form.cleaned_data["household"]
+            member_hand_over(
+                household=household,
+                holder=refused.holder,
+                relation=form.cleaned_data["relation"],
+                actor=request_actor(self.request),
+            )
+            messages.warning(
+                self.request,
+                "该身份证号对应的人员已在其他辖区建档（一人一档），未在本户重复登记。"
+                "已移交其所在辖区核实，核实结果见“跨辖区移交”。",
+            )
+            return redirect("households:inspect", household.pk)
 
     def save_instance(self):
         data = self.form.cleaned_data
@@ -301,14 +320,14 @@ class PersonCreateView(ReturnToHouseholdMixin, CreateView):
             education=data.get("education") or "",
             employment=data.get("employment") or "",
             health=data.get("health") or "",
-            request=self.request,
+            actor=request_actor(self.request),
         )
 
 
 class PersonEditView(RefusedSaveMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
     def get_object(self, queryset=None):
         person = super().get_object(queryset)
-        refuse_child_record(self.request, person)
+        child_record_refuse(request_actor(self.request), person)  # B4
         return person
 
     def save_instance(self):
@@ -319,7 +338,7 @@ class PersonEditView(RefusedSaveMixin, ScopedObjectMixin, ReturnToHouseholdMixin
             expected_version=form.expected_version,
             id_number=form.cleaned_data["id_number"],
             phone=form.cleaned_data["phone"],
-            request=self.request,
+            actor=request_actor(self.request),
         )
 
 
@@ -374,33 +393,33 @@ class RecordCreateView(RefusedSaveMixin, ReturnToHouseholdMixin, CreateView):
         ledger_record_save(
             record=self.form.instance,
             changed_fields=self.form.record_changes(),
-            request=self.request,
+            actor=request_actor(self.request),
         )
         return self.form.instance
 
 
-class RecordEditView(RefusedSaveMixin, ScopedObjectMixin, ReturnToHouseholdMixin, EditView):
+class RecordEditView(RefusedSaveMixin, RecordObjectMixin, ReturnToHouseholdMixin, EditView):
     def save_instance(self):
         ledger_record_save(
             record=self.form.instance,
             changed_fields=self.form.record_changes(),
-            request=self.request,
+            actor=request_actor(self.request),
         )
         return self.form.instance
 
 
-class RecordDeleteView(ScopedObjectMixin, ReturnToHouseholdMixin, DeleteView):
+class RecordDeleteView(RecordObjectMixin, ReturnToHouseholdMixin, DeleteView):
     def get_success_url(self):
         return reverse("households:inspect", args=[self.household_of(self.object).pk])
 
     def delete_action(self):
-        ledger_record_delete(record=self.object, request=self.request)
+        ledger_record_delete(record=self.object, actor=request_actor(self.request))
 
     def form_valid(self, form):
         try:
             return super().form_valid(form)
-        except EditRefusedError as exc:
-            messages.error(self.request, exc.message)
+        except RuleError as error:
+            messages.error(self.request, error.message)
             return redirect(self.get_success_url())
 
 
@@ -420,7 +439,8 @@ class ScopedRecordIndexView(ScopedIndexMixin, IndexView):
     related = ("person__household__community",)
 
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related(*self.related)
+        queryset = super().get_base_queryset().select_related(*self.related)
+        return persons_visible(request_actor(self.request), queryset, prefix="person__")  # B4
 
 
 class PersonCategoryViewSet(RecordViewSet):
@@ -447,6 +467,17 @@ class BenefitViewSet(RecordViewSet):
 
 class NeedIndexView(ScopedRecordIndexView):
     related = ("household__community", "person")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        needs = list(context["object_list"])
+        # B4: descriptions may name a child of the household.
+        child_view = child_view_of_households(
+            request_actor(self.request), {need.household_id for need in needs}
+        )
+        for need in needs:
+            need.description = child_view.redact(need.description)
+        return context
 
 
 class NeedViewSet(RecordViewSet):

@@ -197,6 +197,11 @@ INTAKE_NOTIFY_EMAILS = [
     for address in os.environ.get("INTAKE_NOTIFY_EMAILS", "intake-duty@localhost").split(",")
     if address.strip()
 ]
+# C1, E5: the reverse proxies whose X-Forwarded-For is believed (portal/client.py), as
+# addresses or networks, comma separated: "127.0.0.1" when nginx runs on the same machine.
+TRUSTED_PROXIES = [
+    proxy.strip() for proxy in os.environ.get("TRUSTED_PROXIES", "").split(",") if proxy.strip()
+]
 # E5: per-IP limits, counted in the cache (Redis in production).
 INTAKE_REPORTS_PER_IP_PER_HOUR = int(os.environ.get("INTAKE_REPORTS_PER_IP_PER_HOUR", "20"))
 INTAKE_LOOKUPS_PER_IP_PER_HOUR = int(os.environ.get("INTAKE_LOOKUPS_PER_IP_PER_HOUR", "30"))

@@ -28,11 +28,13 @@ from django.utils import timezone
 from pypdf import PdfReader
 from weasyprint import HTML
 
+from backoffice.actor import user_actor
 from backoffice.demo.accounts import demo_accounts_create
 from backoffice.enums import (
     BenefitType,
     Category,
     ChangeDegree,
+    Channel,
     Education,
     Employment,
     EntryRoute,
@@ -359,7 +361,7 @@ def _batch(user) -> Result:
     the job is queued at once and the test settings' immediate backend runs it right there;
     `print_job_run` afterwards only finds it done (or runs it, with a queueing backend)."""
     started, started_cpu = time.perf_counter(), _cpu_seconds()
-    job = print_job_create(user=user, request=None)  # the worker's caseload
+    job = print_job_create(actor=user_actor(user, channel=Channel.WEB))  # the caseload
     job = print_job_run(job_id=job.pk)
     seconds = time.perf_counter() - started
     cpu_seconds = _cpu_seconds() - started_cpu

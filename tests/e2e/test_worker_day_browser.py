@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 
+from backoffice.actor import system_actor
 from backoffice.demo.accounts import demo_accounts_create
 from backoffice.enums import EntryRoute, Relation
 from backoffice.models import Agency, Area, Household, HouseholdAssignment
@@ -19,6 +20,9 @@ from tests.integration.casework import open_elderly_case
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+SYSTEM = system_actor()  # fixtures build the ledger as a command would
+
+
 @pytest.fixture
 def caseload(live_server):
     areas_load(Area)
@@ -27,6 +31,7 @@ def caseload(live_server):
     worker = get_user_model().objects.get(username="worker")
     station = get_user_model().objects.get(username="street")
     household = household_create(
+        actor=SYSTEM,
         community=Area.objects.get(code="110101001001"),
         address="多福巷12号院3-201",
         entry_route=EntryRoute.REPORT,
@@ -36,6 +41,7 @@ def caseload(live_server):
         next_visit_due=dt.date.today() - dt.timedelta(days=5)
     )
     person = person_create(
+        actor=SYSTEM,
         household=household,
         name="赵桂兰",
         relation=Relation.HEAD,

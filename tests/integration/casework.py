@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.test import RequestFactory
 from django.utils import timezone
 
 from backoffice.enums import Category, ChangeDegree, ServiceType, Subtype
 from backoffice.models import PersonCategory
 from backoffice.services.cases import case_open, session_record
-
-
-def as_request(user):
-    """A request as the services get it from a view, made by `user`."""
-    request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.8")
-    request.user = user
-    return request
+from tests.conftest import as_actor
 
 
 def today() -> dt.date:
@@ -45,7 +38,7 @@ def open_elderly_case(*, household, person, user, worker=None, planned: int = 5,
         planned_sessions=planned,
         worker=worker or user,
         opened_on=opened or days_ago(30),
-        request=as_request(user),
+        actor=as_actor(user),
     )
 
 
@@ -57,5 +50,5 @@ def record_sessions(case, n: int, *, user, start: int = 20) -> None:
             worker=user,
             content=f"第{i + 1}次上门陪伴聊天",
             change_degree=ChangeDegree.SOME,
-            request=as_request(user),
+            actor=as_actor(user),
         )

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from backoffice.actor import system_actor
 from backoffice.enums import Category, EntryRoute, Relation, Subtype
 from backoffice.models import Agency, Area, HouseholdAssignment, PersonCategory
 from backoffice.services.ledger import (
@@ -17,6 +18,8 @@ from backoffice.services.ledger import (
     person_create,
 )
 from portal import identity
+
+SYSTEM = system_actor()  # fixtures build the ledger as a command would
 
 ZHANG_ID = identity.make_id_number(
     area_code="110101", birth=dt.date(1950, 3, 8), sequence=12, female=False
@@ -33,20 +36,26 @@ def ledger(demo_users):
     chaoyang = Area.objects.get(code="110105001024")
     dongcheng_other_street = Area.objects.get(code="110101002001")
     home = household_create(
-        community=donghuamen, address="东华门大街1号", entry_route=EntryRoute.REPORT
+        actor=SYSTEM, community=donghuamen, address="东华门大街1号", entry_route=EntryRoute.REPORT
     )
     zhang = person_create(
-        household=home, name="张三", relation=Relation.HEAD, id_number=ZHANG_ID, phone="13812345678"
+        actor=SYSTEM,
+        household=home,
+        name="张三",
+        relation=Relation.HEAD,
+        id_number=ZHANG_ID,
+        phone="13812345678",
     )
     PersonCategory.objects.create(person=zhang, category=Category.S2, subtype=Subtype.LIVING_ALONE)
     household_refresh_completeness(home)  # what every service does after changing categories
     child = person_create(
-        household=home, name="张小", relation=Relation.GRANDCHILD, id_number=CHILD_ID
+        actor=SYSTEM, household=home, name="张小", relation=Relation.GRANDCHILD, id_number=CHILD_ID
     )
     assigned = household_create(
-        community=donghuamen, address="东华门大街2号", entry_route=EntryRoute.SURVEY
+        actor=SYSTEM, community=donghuamen, address="东华门大街2号", entry_route=EntryRoute.SURVEY
     )
     person_create(
+        actor=SYSTEM,
         household=assigned,
         name="李四",
         relation=Relation.HEAD,
@@ -57,12 +66,16 @@ def ledger(demo_users):
         household=assigned, worker=demo_users["worker"], agency=Agency.objects.first()
     )
     other_street = household_create(
-        community=dongcheng_other_street, address="景山1号", entry_route=EntryRoute.APPROVAL
+        actor=SYSTEM,
+        community=dongcheng_other_street,
+        address="景山1号",
+        entry_route=EntryRoute.APPROVAL,
     )
     far = household_create(
-        community=chaoyang, address="朝阳门外1号", entry_route=EntryRoute.APPROVAL
+        actor=SYSTEM, community=chaoyang, address="朝阳门外1号", entry_route=EntryRoute.APPROVAL
     )
     wang = person_create(
+        actor=SYSTEM,
         household=far,
         name="王五",
         relation=Relation.HEAD,

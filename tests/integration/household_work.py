@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.test import RequestFactory
-
 from backoffice.enums import MeasureStatus, VisitKind
 from backoffice.models import Household
 from backoffice.services.plans import MeasureInput, plan_current, plan_revise
 from backoffice.services.visits import visit_record
+from tests.conftest import as_actor
 
 # The day most tests live on (time_machine); the ledger fixture's files are moved before it.
 TODAY = dt.date(2026, 11, 29)
 NOON_BEIJING = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC)
 ON_FILE_SINCE = dt.date(2026, 6, 1)
-
-
-def as_request(user):
-    """A request as the services get it from a view, made by `user`."""
-    request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.9")
-    request.user = user
-    return request
 
 
 def on_file_since(*households: Household, day: dt.date = ON_FILE_SINCE) -> None:
@@ -57,7 +49,7 @@ def draw_up_plan(household: Household, user, *, measures=MEASURES, goals="老人
         change_note="" if current is None else "回访后调整",
         based_on=current.number if current else 0,
         expected_version=current.version if current else None,
-        request=as_request(user),
+        actor=as_actor(user),
     )
 
 
@@ -69,7 +61,7 @@ def record_visit(household: Household, user, *, on: dt.date, kind=VisitKind.FOLL
     }
     values.update(extra)
     return visit_record(
-        household=household, kind=kind, visited_on=on, request=as_request(user), **values
+        household=household, kind=kind, visited_on=on, actor=as_actor(user), **values
     )
 
 

@@ -29,8 +29,9 @@ from backoffice.services.cases import (
     cases_short_of_sessions,
     group_services_message,
 )
+from backoffice.services.errors import RuleError
 from tests.integration.casework import (
-    as_request,
+    as_actor,
     give_category,
     open_elderly_case,
     record_sessions,
@@ -150,7 +151,7 @@ def test_u5_u9_each_group_uses_its_own_services_and_no_other(ledger, demo_users,
         goals="目标",
         planned_sessions=5,
         worker=street,
-        request=as_request(street),
+        actor=as_actor(street),
     )
     with pytest.raises(CaseworkError) as refused:
         case_open(service_types=[own[0], foreign], **kwargs)
@@ -185,7 +186,7 @@ def test_s6_has_no_case_assistance_standard(ledger, demo_users):
             goals="目标",
             planned_sessions=5,
             worker=street,
-            request=as_request(street),
+            actor=as_actor(street),
         )
 
 
@@ -379,7 +380,7 @@ def test_a_supervisor_cannot_confirm_their_own_request(login_as, cases, demo_use
 
 def test_a_supervisor_sends_a_request_back_with_a_reason(login_as, cases, demo_users):
     case = cases["assigned"]
-    case_close_early_request(case=case, reason="refused", request=as_request(demo_users["worker"]))
+    case_close_early_request(case=case, reason="refused", actor=as_actor(demo_users["worker"]))
     station = login_as("street")
     html = station.post(f"/admin/cases/{case.pk}/close/reject/", {}).content.decode()
     assert "请写明退回的理由" in html
@@ -418,9 +419,7 @@ def test_the_case_ledger_lists_session_counts_and_filters_the_short_ones(
     assert link(cases["assigned"]) in short and link(cases["home"]) not in short
     enough = client.get("/admin/cases/?short_of_sessions=no").content.decode()
     assert link(cases["home"]) in enough and link(cases["assigned"]) not in enough
-    case_complete(
-        case=cases["home"], outcome="按计划完成", goals_met=True, request=as_request(street)
-    )
+    case_complete(case=cases["home"], outcome="按计划完成", goals_met=True, actor=as_actor(street))
     done = client.get("/admin/cases/?status=completed").content.decode()
     assert link(cases["home"]) in done and link(cases["assigned"]) not in done
 
@@ -436,7 +435,7 @@ def test_the_case_ledger_filters_by_group(login_as, cases, ledger, demo_users):
         goals="康复训练",
         planned_sessions=8,
         worker=street,
-        request=as_request(street),
+        actor=as_actor(street),
     )
     html = login_as("street").get("/admin/cases/?group=S4").content.decode()
     assert link(s4) in html and link(cases["home"]) not in html
@@ -549,7 +548,7 @@ def test_b4_a_childs_case_needs_the_child_record_permission(login_as, ledger, de
         goals="课后陪伴",
         planned_sessions=5,
         worker=street,
-        request=as_request(street),
+        actor=as_actor(street),
     )
     HouseholdAssignment.objects.create(
         household=ledger["home"], worker=demo_users["worker"], agency=Agency.objects.first()
@@ -557,7 +556,7 @@ def test_b4_a_childs_case_needs_the_child_record_permission(login_as, ledger, de
     assert login_as("worker").get(f"/admin/cases/{case.pk}/").status_code in (302, 403)
     assert AuditEvent.objects.filter(action=AuditAction.DENIED, object_id=str(child.pk)).exists()
     assert login_as("street").get(f"/admin/cases/{case.pk}/").status_code == 200
-    with pytest.raises(CaseworkError, match="未满 14 周岁"):
+    with pytest.raises(RuleError, match="未满 14 周岁"):
         case_open(
             household=ledger["home"],
             person=child,
@@ -566,7 +565,7 @@ def test_b4_a_childs_case_needs_the_child_record_permission(login_as, ledger, de
             goals="亲子关系",
             planned_sessions=5,
             worker=demo_users["worker"],
-            request=as_request(demo_users["worker"]),
+            actor=as_actor(demo_users["worker"]),
         )
 
 

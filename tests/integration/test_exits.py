@@ -19,7 +19,7 @@ from backoffice.services.visits import checkins_due, visits_overdue
 from tests.integration.household_work import (
     NOON_BEIJING,
     TODAY,
-    as_request,
+    as_actor,
     draw_up_plan,
     on_file_since,
     record_visit,
@@ -63,7 +63,7 @@ def exited(household, user, *, on=TODAY, reason=ExitReason.OUT_OF_HARDSHIP):
         reason=reason,
         review_visit=review_visit(household, user, on=on),
         exited_on=on,
-        request=as_request(user),
+        actor=as_actor(user),
     )
 
 
@@ -85,7 +85,7 @@ def test_d3_an_exit_needs_an_exit_review_visit_first(login_as, ledger, demo_user
             household=home,
             reason=ExitReason.OUT_OF_HARDSHIP,
             review_visit=None,
-            request=as_request(demo_users["street"]),
+            actor=as_actor(demo_users["street"]),
         )
 
 
@@ -150,7 +150,7 @@ def test_d3_a_review_visit_older_than_three_months_does_not_count(ledger, demo_u
             household=home,
             reason=ExitReason.NO_LONGER_ELIGIBLE,
             review_visit=old_review,
-            request=as_request(street),
+            actor=as_actor(street),
         )
     assert Household.objects.get(pk=home.pk).status == HouseholdStatus.ACTIVE
 
@@ -283,19 +283,19 @@ def test_d3_two_staff_exiting_at_once_make_one_exit(ledger, demo_users):
     review = review_visit(home, street)
     stale = Household.objects.get(pk=home.pk)
     household_exit(
-        household=home, reason="out_of_hardship", review_visit=review, request=as_request(street)
+        household=home, reason="out_of_hardship", review_visit=review, actor=as_actor(street)
     )
     with pytest.raises(ExitError, match="该家庭已退出台账"):
         household_exit(
             household=stale,
             reason="deceased",
             review_visit=review,
-            request=as_request(demo_users["dongcheng"]),
+            actor=as_actor(demo_users["dongcheng"]),
         )
     assert LedgerExit.objects.count() == 1
     with pytest.raises(ExitError, match="该家庭在册"):
         household_reenter(
-            household=ledger["far"], reason="无需重新纳入的家庭", request=as_request(street)
+            household=ledger["assigned"], reason="无需重新纳入的家庭", actor=as_actor(street)
         )
 
 
@@ -358,7 +358,7 @@ def test_d3_a_member_of_an_exited_household_needs_no_exit_of_their_own(ledger, d
             person=ledger["zhang"],
             reason=ExitReason.DECEASED,
             review_visit=record.review_visit,
-            request=as_request(street),
+            actor=as_actor(street),
         )
     ledger["zhang"].refresh_from_db()
     assert ledger["zhang"].exited_on is None
@@ -394,9 +394,7 @@ def test_d3_an_exited_file_is_read_only_until_it_re_enters(login_as, ledger, dem
     zhang.refresh_from_db()
     assert home.address != "改过的地址" and zhang.name == "张三"
     assert zhang.categories.exists() and not Need.objects.filter(household=home).exists()
-    household_reenter(
-        household=home, reason="再次遇到困难", request=as_request(demo_users["street"])
-    )
+    household_reenter(household=home, reason="再次遇到困难", actor=as_actor(demo_users["street"]))
     home.refresh_from_db()
     response = client.post(
         f"/admin/households/edit/{home.pk}/", household_form(home, address="东华门大街1号院")

@@ -18,6 +18,7 @@ from backoffice.models import (
 )
 from backoffice.services.ledger_edits import household_update
 from portal import identity
+from tests.conftest import as_actor
 from tests.integration.conftest import FULL_ID, ZHANG_ID
 
 NEW_ID = identity.make_id_number(
@@ -66,13 +67,11 @@ def test_g3_a_stale_household_save_is_refused_and_the_other_save_survives(
     client = login_as("street")
     opened_at = home.version
     # Someone else saves first, from another screen.
-    request = rf.post("/")
-    request.user = demo_users["dongcheng"]
     household_update(
         household=Household.objects.get(pk=home.pk),
         changes={"address": "东华门大街1号院2-101"},
         expected_version=opened_at,
-        request=request,
+        actor=as_actor(demo_users["dongcheng"]),
     )
     response = client.post(
         f"/admin/households/edit/{home.pk}/",

@@ -85,7 +85,7 @@ def test_l6_u10_u1_overdue_visits_short_cases_and_waiting_referrals_show(
 ):
     from backoffice.models import Household
     from backoffice.services.referrals import referral_create
-    from tests.integration.casework import as_request, days_ago, open_elderly_case, record_sessions
+    from tests.integration.casework import as_actor, days_ago, open_elderly_case, record_sessions
 
     station = demo_users["street"]
     home = ledger["home"]
@@ -101,7 +101,7 @@ def test_l6_u10_u1_overdue_visits_short_cases_and_waiting_referrals_show(
         help_mode="one_to_one",
         sent_on=days_ago(30),
         due_on=days_ago(2),
-        request=as_request(station),
+        actor=as_actor(station),
     )
     html = login_as("street").get("/admin/my-work/").content.decode()
     visits = html[html.index('id="visits"') : html.index('id="cases"')]

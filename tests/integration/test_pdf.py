@@ -48,6 +48,7 @@ from backoffice.models import (
 )
 from backoffice.services import print_jobs
 from portal import identity
+from tests.conftest import as_actor
 from tests.integration.conftest import CHILD_ID, FULL_ID, ZHANG_ID
 
 HOSTILE = '<img src="http://169.254.169.254/latest/meta-data/">'
@@ -429,7 +430,7 @@ def test_the_batch_job_reports_progress_household_by_household(
 
     monkeypatch.setattr(print_jobs, "household_document", watching)
     job = print_jobs.print_job_create(
-        user=demo_users["street"], street=ledger["home"].street, request=None
+        actor=as_actor(demo_users["street"]), street=ledger["home"].street
     )
     job = print_jobs.print_job_run(job_id=job.pk)
     assert seen == [(0, PrintJobStatus.RUNNING), (1, PrintJobStatus.RUNNING)]
@@ -517,7 +518,7 @@ def test_a_batch_larger_than_a_chunk_is_joined_into_one_pdf_in_order(
 ):
     monkeypatch.setattr(print_jobs, "CHUNK_SIZE", 1)  # each household its own chunk file
     job = print_jobs.print_job_create(
-        user=demo_users["street"], street=ledger["home"].street, request=None
+        actor=as_actor(demo_users["street"]), street=ledger["home"].street
     )
     job = print_jobs.print_job_run(job_id=job.pk)
     assert (job.status, job.done) == (PrintJobStatus.DONE, 2)

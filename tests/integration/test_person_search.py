@@ -8,10 +8,13 @@ import datetime as dt
 
 import pytest
 
+from backoffice.actor import system_actor
 from backoffice.enums import EntryRoute, Relation
 from backoffice.models import Area, Person
 from backoffice.services.ledger import household_create, person_create, person_search
 from portal import identity
+
+SYSTEM = system_actor()  # fixtures build the ledger as a command would
 
 
 def _id_ending_in_x() -> str:
@@ -30,6 +33,7 @@ X_ID = _id_ending_in_x()
 @pytest.fixture
 def people(areas):
     home = household_create(
+        actor=SYSTEM,
         community=Area.objects.get(code="110101001001"),
         address="东华门大街3号",
         entry_route=EntryRoute.SURVEY,
@@ -44,7 +48,9 @@ def people(areas):
     ]:
         if "id_number" not in extra:
             extra = {**extra, "birth_date": dt.date(1960, 1, 1), "sex": "male"}
-        made[name] = person_create(household=home, name=name, relation=Relation.OTHER, **extra)
+        made[name] = person_create(
+            actor=SYSTEM, household=home, name=name, relation=Relation.OTHER, **extra
+        )
     return made
 
 

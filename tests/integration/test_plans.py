@@ -27,7 +27,7 @@ from backoffice.services.visits import MeasureUpdate
 from tests.integration.household_work import (
     NOON_BEIJING,
     TODAY,
-    as_request,
+    as_actor,
     draw_up_plan,
     on_file_since,
     plan_form,
@@ -220,7 +220,7 @@ def test_g3_a_visit_that_moves_a_measure_makes_an_open_revision_stale(ledger, de
             change_note="调整",
             based_on=1,
             expected_version=opened_at,
-            request=as_request(street),
+            actor=as_actor(street),
         )
     assert home.plans.count() == 1
 
@@ -237,7 +237,7 @@ def test_g3_two_revisions_of_the_same_version_make_one_new_version(ledger, demo_
                 change_note="调整",
                 based_on=1,
                 expected_version=1,
-                request=as_request(user),
+                actor=as_actor(user),
             )
         except StalePlanError:
             pass
@@ -295,7 +295,7 @@ def test_an_exited_households_plan_is_read_only(login_as, ledger, demo_users):
     draw_up_plan(home, street)
     review = record_visit(home, street, on=timezone.localdate(), kind="exit_review")
     household_exit(
-        household=home, reason="out_of_hardship", review_visit=review, request=as_request(street)
+        household=home, reason="out_of_hardship", review_visit=review, actor=as_actor(street)
     )
     client = login_as("street")
     page = client.get(plan_url(home)).content.decode()

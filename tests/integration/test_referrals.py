@@ -20,7 +20,7 @@ from backoffice.services.referrals import (
     referrals_waiting,
 )
 from backoffice.workdays import add_workdays
-from tests.integration.casework import as_request, days_ago, today
+from tests.integration.casework import as_actor, days_ago, today
 
 
 def make_referral(household, user, *, sent=5, due=10, **overrides):
@@ -33,7 +33,7 @@ def make_referral(household, user, *, sent=5, due=10, **overrides):
         help_mode="many_to_one",
         sent_on=days_ago(sent),
         due_on=days_ago(sent - due),
-        request=as_request(user),
+        actor=as_actor(user),
     )
     data.update(overrides)
     return referral_create(**data)
@@ -231,11 +231,11 @@ def test_done_needs_the_outcome_in_words(login_as, referrals):
 
 def test_declined_needs_the_reason(referrals, demo_users):
     referral = referrals["home"]
-    request = as_request(demo_users["street"])
+    actor = as_actor(demo_users["street"])
     with pytest.raises(CaseworkError, match="请填写办理结果"):
-        referral_update_status(referral=referral, status="declined", outcome=" ", request=request)
+        referral_update_status(referral=referral, status="declined", outcome=" ", actor=actor)
     referral_update_status(
-        referral=referral, status="declined", outcome="不符合资助条件", request=request
+        referral=referral, status="declined", outcome="不符合资助条件", actor=actor
     )
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.DECLINED
@@ -260,7 +260,7 @@ def test_an_acknowledged_referral_keeps_running_until_done(login_as, referrals):
 def test_a_finished_referral_cannot_change_again(login_as, referrals, demo_users):
     referral = referrals["home"]
     referral_update_status(
-        referral=referral, status="done", outcome="已办结", request=as_request(demo_users["street"])
+        referral=referral, status="done", outcome="已办结", actor=as_actor(demo_users["street"])
     )
     client = login_as("street")
     page = client.get(f"/admin/referrals/{referral.pk}/").content.decode()
@@ -278,7 +278,7 @@ def test_a_status_date_before_sending_is_refused(referrals, demo_users):
             referral=referral,
             status="acknowledged",
             on=referral.sent_on - dt.timedelta(days=1),
-            request=as_request(demo_users["street"]),
+            actor=as_actor(demo_users["street"]),
         )
 
 
@@ -303,7 +303,7 @@ def test_an_open_referral_past_its_due_date_is_flagged_overdue(login_as, referra
 
 def test_a_finished_referral_is_never_overdue(login_as, overdue, demo_users):
     referral_update_status(
-        referral=overdue, status="done", outcome="已办结", request=as_request(demo_users["street"])
+        referral=overdue, status="done", outcome="已办结", actor=as_actor(demo_users["street"])
     )
     page = login_as("street").get(f"/admin/referrals/{overdue.pk}/").content.decode()
     assert 'id="overdue-flag"' not in page
@@ -342,7 +342,7 @@ def test_referrals_waiting_lists_open_ones_overdue_first_within_the_scope(
 ):
     street = demo_users["street"]
     done = make_referral(overdue.household, street, sent=30, due=10, target="已办结的")
-    referral_update_status(referral=done, status="done", outcome="办结", request=as_request(street))
+    referral_update_status(referral=done, status="done", outcome="办结", actor=as_actor(street))
     waiting = list(referrals_waiting(street, today=today()))
     assert waiting == [overdue, referrals["home"], referrals["assigned"]]
     assert [r.is_overdue for r in waiting] == [True, False, False]

@@ -7,7 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from backoffice.actor import system_actor
 from backoffice.demo.accounts import DEMO_ACCOUNTS
+
+SYSTEM = system_actor()  # fixtures build the ledger as a command would
 
 
 def test_seed_demo_creates_every_demo_account_with_a_device(db, django_user_model, capsys):
@@ -136,6 +139,7 @@ def test_seeding_leaves_ids_and_file_numbers_for_the_next_file(db):
     prefix, _sep, last = demo.file_number.rpartition("-")
     assert prefix == f"110101001-{demo.entered_on.year}" and len(last) == 5
     household = household_create(
+        actor=SYSTEM,
         community=demo.community,
         address="东华门大街9号",
         entry_route=EntryRoute.REPORT,
@@ -143,6 +147,7 @@ def test_seeding_leaves_ids_and_file_numbers_for_the_next_file(db):
     )
     assert household.file_number == f"{prefix}-{int(last) + 1:05d}"
     person = person_create(
+        actor=SYSTEM,
         household=household,
         name="赵六",
         relation=Relation.HEAD,

@@ -19,7 +19,7 @@ from intake.enums import ReportStatus
 from intake.models import Report
 from intake.services import ReportFields, report_submit
 from portal import identity
-from tests.conftest import is_postgres
+from tests.conftest import as_actor, is_postgres
 
 SUBJECT_ID = identity.make_id_number(
     area_code="110101", birth=dt.date(1940, 2, 2), sequence=41, female=True
@@ -330,17 +330,14 @@ def test_g4_two_staff_accepting_at_once_make_one_ledger_entry(transactional_db, 
     report = file_report()
     station = get_user_model().objects.get(username="street")
 
-    class Request:
-        user = station
-        META = {"REMOTE_ADDR": "127.0.0.1"}
-
+    actor = as_actor(station)
     report_visit_record(
         report_id=report.pk,
         visited_on=dt.date.today(),
         visitors="站长",
         findings="属实",
         needs="",
-        request=Request(),
+        actor=actor,
     )
     barrier = threading.Barrier(2)
     outcomes = []
@@ -348,7 +345,7 @@ def test_g4_two_staff_accepting_at_once_make_one_ledger_entry(transactional_db, 
     def accept():
         try:
             barrier.wait()
-            report_accept(report_id=report.pk, choices=AcceptChoices(), request=Request())
+            report_accept(report_id=report.pk, choices=AcceptChoices(), actor=actor)
             outcomes.append("accepted")
         except TriageError:
             outcomes.append("refused")
