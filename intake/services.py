@@ -7,7 +7,6 @@ send is retried later (`manage.py notifications_retry`) without touching the rep
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -104,8 +103,8 @@ def content_digest(
     it tells the same form posted again (a double click, a replayed POST) from one that was
     changed after it was sent, without storing the content a second time; the server key
     makes it useless for guessing what a report holds."""
-    content = dataclasses.asdict(fields)
-    content["urgency_reasons"] = sorted(content["urgency_reasons"])
+    content = {**vars(fields)}  # shallow: asdict's deep copy was 45 of 78 µs
+    content["urgency_reasons"] = sorted(fields.urgency_reasons)
     content["files"] = sorted([str(kind), upload.sha256] for kind, upload in uploads)
     message = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return salted_hmac("intake.form-content", message, algorithm="sha256").hexdigest()
