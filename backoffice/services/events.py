@@ -11,10 +11,13 @@ the write.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
+from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..actor import Actor
 from ..enums import AuditAction, AuditOutcome, TimelineKind
@@ -69,3 +72,103 @@ def event_record(
             at=at,
         )
     return event
+
+
+# C1: denied access. A user probing ids could otherwise write one row per request into a table
+# that can never be pruned (C2). Identical denials are counted in the shared cache (Redis in
+# production, so all web nodes count together) over fixed windows of DENIAL_WINDOW_SECONDS:
+# the first of a window is written, then one more row at each power of ten (10, 100, 1000...)
+# carrying the count so far, and the first of the next window carries the final count of the
+# one before. Between powers of ten the log says "at least"; the exact total of a window is
+# written when the same user is denied the same way again within DENIAL_COUNT_KEEP_SECONDS.
+DENIAL_WINDOW_SECONDS = 300
+DENIAL_COUNT_KEEP_SECONDS = 24 * 3600
+
+
+def _denial_key(actor: Actor, reason: str, route: str) -> str:
+    """Identical denials: same user, same reason, same URL pattern (the 500 ids of one
+    enumeration are one pattern; the path itself would make each its own). Hashed: a route
+    holds characters and lengths a cache key may not."""
+    identity = f"{actor.user_id}|{AuditAction.DENIED}|{reason}|{route}"
+    return "audit-denied:" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+class DenialReason(models.TextChoices):
+    NOT_FOUND = "not_found", _("记录不存在或不在辖区内")
+    FORBIDDEN = "forbidden", _("无权执行")
+    WAGTAIL_PERMISSION = "wagtail_permission", _("无权访问该页面")
+    # Written by backoffice/children.py (B4) with the person as the object.
+    CHILD_UNDER_14 = "child_under_14", _("无权查看未满14周岁儿童的记录")
+
+
+def denial_record(
+    *,
+    actor: Actor,
+    reason: DenialReason,
+    status: int,
+    path: str,
+    route: str,
+    query_keys: list[str] | None = None,
+) -> AuditEvent | None:
+    """Count one denied access of `actor`; write the audit event when the count calls for one
+    (see DENIAL_WINDOW_SECONDS). Returns the event written, or None when only counted.
+
+    `path` and `query_keys` must already be free of personal data (C3); `route` is the URL
+    pattern the path matched ("" when none), which groups an enumeration into one count.
+    """
+    now = timezone.now()
+    window = int(now.timestamp()) // DENIAL_WINDOW_SECONDS
+    key = _denial_key(actor, reason, route)
+    try:
+        count = _denial_count(f"{key}:{window}")
+        previous = _denial_previous(key, window) if count == 1 else None
+    except Exception:  # noqa: BLE001 - the audit must not depend on the cache being up
+        count, previous = None, None
+    if count is not None and not _denial_milestone(count):
+        return None
+    detail: dict[str, Any] = {
+        "reason": str(reason),
+        "status": status,
+        "path": path,
+        "route": route,
+        "window_seconds": DENIAL_WINDOW_SECONDS,
+        # None: the cache was unavailable, every denial is written.
+        "count": count,
+    }
+    if query_keys:
+        detail["query_keys"] = query_keys
+    if previous is not None:
+        detail["previous_window"] = previous
+    return event_record(
+        actor=actor, action=AuditAction.DENIED, outcome=AuditOutcome.DENIED, detail=detail, at=now
+    )
+
+
+def _denial_count(counter: str) -> int:
+    if cache.add(counter, 1, timeout=DENIAL_COUNT_KEEP_SECONDS):
+        return 1
+    try:
+        return cache.incr(counter)
+    except ValueError:  # expired between add and incr
+        cache.add(counter, 1, timeout=DENIAL_COUNT_KEEP_SECONDS)
+        return 1
+
+
+def _denial_previous(key: str, window: int) -> dict[str, Any] | None:
+    """The final count of the last window that had such a denial, when it is still kept."""
+    last = cache.get(f"{key}:last")
+    cache.set(f"{key}:last", window, timeout=DENIAL_COUNT_KEEP_SECONDS)
+    if last is None or last == window:
+        return None
+    count = cache.get(f"{key}:{last}")
+    if count is None:
+        return None
+    started = dt.datetime.fromtimestamp(last * DENIAL_WINDOW_SECONDS, tz=dt.UTC)
+    return {"started": started.isoformat(), "count": count}
+
+
+def _denial_milestone(count: int) -> bool:
+    """1, 10, 100, 1000...: a handful of rows for any flood."""
+    while count % 10 == 0:
+        count //= 10
+    return count == 1
