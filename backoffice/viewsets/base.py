@@ -2,15 +2,19 @@
 
 import django_filters
 from django.urls import path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from ..enums import AuditAction
 from ..listing import PlainColumn, QuickListingMixin
 from ..models import Area, AuditEvent
+from ..services.events import DenialReason
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -94,6 +98,25 @@ class AuditEventFilterSet(WagtailFilterSet):
         fields = ["action", "outcome", "actor_username", "object_type", "object_id", "at"]
 
 
+class DenialColumn(Column):
+    """C1: for a denied access, why, where and how often (see services.events.denial_record)."""
+
+    def get_value(self, instance):
+        detail = instance.detail or {}
+        if instance.action != AuditAction.DENIED or not isinstance(detail, dict):
+            return ""
+        reason = detail.get("reason")
+        parts = [DenialReason(reason).label if reason in DenialReason.values else reason]
+        parts.append(detail.get("path"))
+        count = detail.get("count")
+        if isinstance(count, int) and count > 1:
+            parts.append(gettext("本时段第 %(count)s 次") % {"count": count})
+        previous = detail.get("previous_window")
+        if isinstance(previous, dict) and previous.get("count"):
+            parts.append(gettext("上一时段共 %(count)s 次") % {"count": previous["count"]})
+        return " · ".join(str(part) for part in parts if part)
+
+
 class AuditEventViewSet(ReadOnlyModelViewSet):
     """SECURITY C4: the auditor filters by person (object), user, action and date range."""
 
@@ -111,6 +134,7 @@ class AuditEventViewSet(ReadOnlyModelViewSet):
         "action",
         "outcome",
         "object_label",
+        DenialColumn("denial", label=_("拒绝说明")),
     ]
     list_per_page = 50
     filterset_class = AuditEventFilterSet

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from backoffice.enums import AuditAction
+from backoffice.enums import AuditAction, AuditOutcome
 from backoffice.models import AuditEvent
 from backoffice.models.audit import AppendOnlyError
 from tests.conftest import PASSWORD, is_postgres, totp_now
@@ -103,3 +103,61 @@ def test_the_audit_log_offers_no_edit_or_delete(login_as):
     assert client.get(f"/admin/audit/inspect/{event.pk}/").status_code == 200
     assert client.get(f"/admin/audit/edit/{event.pk}/").status_code == 404
     assert client.get(f"/admin/audit/delete/{event.pk}/").status_code == 404
+
+
+def listing_rows(html: str) -> list[str]:
+    """The rows of the audit listing, header and filters left out."""
+    body = html.split("<tbody>", 1)[-1].split("</tbody>", 1)[0]
+    return body.split("<tr")[1:]
+
+
+def test_the_auditor_filters_the_log_to_denied_access_with_chinese_labels(login_as, ledger):
+    # C1, C4: issue 12, denied access is audited and the auditor finds it by its outcome.
+    login_as("street").get(f"/admin/households/inspect/{ledger['far'].pk}/")
+    make_event(actor_username="street", object_id="7")  # a successful view, filtered out
+    auditor = login_as("auditor")
+    response = auditor.get("/admin/audit/", {"outcome": "denied"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="denied" id="id_outcome_3" checked' in html
+    rows = listing_rows(html)
+    assert len(rows) == 1
+    assert "拒绝访问" in rows[0] and "拒绝" in rows[0]
+    assert "记录不存在或不在辖区内" in rows[0]
+    assert f"/admin/households/inspect/{ledger['far'].pk}/" in rows[0]
+
+
+def test_the_auditor_finds_a_users_denied_access_in_a_date_range(login_as, ledger):
+    # C4: who was refused what, by user and date range.
+    far = ledger["far"].pk
+    login_as("street").get(f"/admin/households/{far}/plan/")
+    login_as("dongcheng").get(f"/admin/households/{far}/plan/")
+    make_event(
+        actor_username="street",
+        action=AuditAction.DENIED,
+        outcome=AuditOutcome.DENIED,
+        detail={"reason": "not_found", "path": "/admin/households/inspect/1/"},
+        at=timezone.now() - timedelta(days=40),
+    )
+    make_event(actor_username="street")  # a successful view in the range
+    auditor = login_as("auditor")
+    since = (timezone.localdate() - timedelta(days=7)).isoformat()
+    until = timezone.localdate().isoformat()
+    response = auditor.get(
+        "/admin/audit/",
+        {"actor_username": "street", "outcome": "denied", "at_from": since, "at_to": until},
+    )
+    rows = listing_rows(response.content.decode())
+    assert len(rows) == 1
+    assert "street" in rows[0] and f"/admin/households/{far}/plan/" in rows[0]
+
+
+def test_a_flood_shows_its_count_in_the_audit_log(login_as, ledger):
+    client = login_as("street")
+    far = ledger["far"].pk
+    for n in range(10):
+        client.get(f"/admin/households/inspect/{far + n}/")
+    response = login_as("auditor").get("/admin/audit/", {"outcome": "denied"})
+    rows = listing_rows(response.content.decode())
+    assert len(rows) == 2
+    assert "本时段第 10 次" in rows[0]  # newest first
