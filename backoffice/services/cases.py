@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..actor import Actor
-from ..children import child_record_check
+from ..children import child_record_check, persons_visible
 from ..enums import (
     SERVICE_TYPES_BY_GROUP,
     AuditAction,
@@ -29,6 +29,7 @@ from ..enums import (
     Category,
     ChangeDegree,
     HouseholdStatus,
+    Role,
     ServiceType,
     TimelineKind,
 )
@@ -51,14 +52,16 @@ def check_not_in_future(value: dt.date, *, label: str, field: str) -> None:
 
 
 def case_workers(*, household: Household, user) -> QuerySet:
-    """Who may run or serve a case of `household`: the user, or a social worker assigned to it."""
-    return (
-        get_user_model()
-        .objects.filter(Q(pk=user.pk) | Q(assigned_households__household=household))
-        .filter(is_active=True)
-        .distinct()
-        .order_by("pk")
+    """Who may run or serve a case of `household` (M4): the user themself, the social workers
+    assigned to the household, and the staff of the station that serves its street."""
+    station = Q(
+        staff_profile__role=Role.STREET_STATION,
+        staff_profile__area_id__in=(household.street_id, household.community_id),
     )
+    serving = Q(assigned_households__household=household) | station
+    if user is not None:
+        serving |= Q(pk=user.pk)
+    return get_user_model().objects.filter(serving).filter(is_active=True).distinct().order_by("pk")
 
 
 def _check_worker(worker, *, household: Household, user, field: str = "worker") -> None:
@@ -436,9 +439,10 @@ def case_close_early_reject(*, case: Case, note: str, actor: Actor) -> Case:
 
 
 def cases_for(user) -> QuerySet:
-    """The case ledger of `user` (U10): scoped, with the number of sessions on record."""
+    """The case ledger of `user` (U10): scoped, with the number of sessions on record; a
+    child's case only with the child permission (B4)."""
     return (
-        scope_queryset(user, Case.objects.all())
+        persons_visible(user, scope_queryset(user, Case.objects.all()), prefix="person__")
         .with_session_count()
         .select_related("household", "person", "worker")
     )
@@ -448,7 +452,9 @@ def cases_short_of_sessions(user) -> QuerySet:
     """My-work: open cases in scope with fewer sessions than planned (never fewer than 5, U10),
     oldest first. Each row carries `session_count`."""
     return (
-        scope_queryset(user, Case.objects.short_of_sessions())
+        persons_visible(
+            user, scope_queryset(user, Case.objects.short_of_sessions()), prefix="person__"
+        )
         .select_related("household", "person", "worker")
         .order_by("opened_on", "pk")
     )

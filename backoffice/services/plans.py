@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from ..actor import Actor
+from ..children import child_view_of_households
 from ..enums import (
     OPEN_MEASURE_STATUSES,
     AuditAction,
@@ -103,6 +104,26 @@ def _clean_measures(measures: Sequence[MeasureInput]) -> list[MeasureInput]:
     return cleaned
 
 
+CHILD_IN_PLAN = (
+    "该帮扶计划涉及未满 14 周岁儿童的情况，需要查看儿童档案的专门授权才能修订；"
+    "请由街道（乡镇）服务站修订。"
+)
+
+
+def plan_names_hidden_child(actor: Actor, plan: Plan | None) -> bool:
+    """B4: whether the plan's text names a child the actor may not see. Such a plan is shown
+    with the name replaced, and revised only by those who may see it (a revision written on
+    the replaced text would lose the name)."""
+    if plan is None:
+        return False
+    view = child_view_of_households(actor, [plan.household_id])
+    if view.sees or not view.names:
+        return False
+    texts = [plan.goals, plan.change_note]
+    texts += [f"{m.content} {m.responsible}" for m in plan.measures.all()]
+    return any(view.redact(text) != text for text in texts)
+
+
 @transaction.atomic
 def plan_revise(
     *,
@@ -125,6 +146,8 @@ def plan_revise(
     if household.status != HouseholdStatus.ACTIVE:
         raise PlanError("该家庭已退出台账，帮扶计划只能查看；如需继续帮扶，请先办理重新纳入。")
     current = plan_current(household)
+    if plan_names_hidden_child(actor, current):
+        raise PlanError(CHILD_IN_PLAN)
     current_number = current.number if current else 0
     if based_on != current_number or (current and expected_version != current.version):
         raise StalePlanError

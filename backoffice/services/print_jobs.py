@@ -1,6 +1,6 @@
 """Batch printing (issue 6): the plans of a street, or of a worker's caseload, as ONE PDF.
 
-The job is recorded and audited in the request, then rendered by a background task
+The job is recorded and audited when it is asked for, then rendered by a background task
 (django-tasks) after commit, so a 500-household street never holds a web worker for minutes.
 The task reports progress household by household; the admin page polls it. Each household is
 laid out as its own document (its own "第 X 页 / 共 Y 页"); chunks of households are written

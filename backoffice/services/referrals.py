@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..actor import Actor
-from ..children import child_record_check
+from ..children import child_record_check, persons_visible
 from ..enums import (
     TARGET_TYPES_BY_KIND,
     AuditAction,
@@ -232,7 +232,7 @@ def referral_update_status(
 def referrals_for(user, *, today: dt.date) -> QuerySet:
     """The referral listing of `user`: scoped, each row with `is_overdue`."""
     return (
-        scope_queryset(user, Referral.objects.all())
+        persons_visible(user, scope_queryset(user, Referral.objects.all()), prefix="person__")
         .with_overdue(today)
         .select_related("household", "person")
     )
@@ -242,7 +242,7 @@ def referrals_waiting(user, *, today: dt.date) -> QuerySet:
     """My-work: open referrals in scope, overdue first, then by due date. Each row carries
     `is_overdue`."""
     return (
-        scope_queryset(user, Referral.objects.open())
+        persons_visible(user, scope_queryset(user, Referral.objects.open()), prefix="person__")
         .with_overdue(today)
         .select_related("household", "person")
         .order_by("-is_overdue", "due_on", "pk")

@@ -438,6 +438,7 @@ def handover_return(*, handover_id: int, note: str, actor: Actor) -> Handover:
     return handover
 
 
+@transaction.atomic
 def member_hand_over(
     *, household: Household, holder: Person, relation: str, actor: Actor
 ) -> Handover:

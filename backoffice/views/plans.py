@@ -18,7 +18,15 @@ from ..forms.base import add_rule_error
 from ..forms.plans import PlanForm, measure_formset
 from ..permissions import user_can_revise_plan
 from ..services.events import event_record
-from ..services.plans import PlanError, StalePlanError, plan_current, plan_measures, plan_revise
+from ..services.plans import (
+    CHILD_IN_PLAN,
+    PlanError,
+    StalePlanError,
+    plan_current,
+    plan_measures,
+    plan_names_hidden_child,
+    plan_revise,
+)
 from .household_work import require, scoped_household
 
 
@@ -60,6 +68,9 @@ def plan_revise_view(request, pk: int):
         )
         return redirect("backoffice_plan", pk=household.pk)
     current = plan_current(household)
+    if plan_names_hidden_child(request_actor(request), current):  # B4
+        messages.error(request, CHILD_IN_PLAN)
+        return redirect("backoffice_plan", pk=household.pk)
     data = request.POST if request.method == "POST" else None
     form = PlanForm(data, current=current)
     formset = measure_formset(data, current=current)

@@ -137,7 +137,7 @@ class CaseViewSet(LedgerViewSet):
     list_display = [
         TitleColumn("id", label=_("个案"), get_url=case_url, accessor=lambda c: f"个案 {c.pk}"),
         Column("household", label=_("家庭档案"), accessor=lambda c: c.household.file_number),
-        Column("person", label=_("服务对象"), accessor="subject_name"),
+        Column("person", label=_("服务对象"), accessor="subject_name"),  # B4: see cases_for
         "group",
         Column("service_types", label=_("服务类型"), accessor=lambda c: c.service_type_labels()),
         Column("worker", label=_("负责社工"), accessor=lambda c: c.worker.get_full_name()),

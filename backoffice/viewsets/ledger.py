@@ -97,9 +97,16 @@ class RefusedSaveMixin:
         try:
             return super().form_valid(form)
         except RuleError as error:
+            handled = self.rule_refused(form, error)
+            if handled is not None:
+                return handled
             add_rule_error(form, error)
             self.produced_error_message = error.message
             return self.form_invalid(form)
+
+    def rule_refused(self, form, error: RuleError):
+        """A view may answer a refusal otherwise than on the form (a handover, say)."""
+        return None
 
 
 class HouseholdFilterSet(WagtailFilterSet):
@@ -287,25 +294,24 @@ class PersonCreateView(RefusedSaveMixin, ReturnToHouseholdMixin, CreateView):
     def get_initial(self):
         return {"household": self.request.GET.get("household")}
 
-    def form_valid(self, form):
+    def rule_refused(self, form, error: RuleError):
         """B8: a person filed in another jurisdiction is not added here; the matter is handed
         over to the jurisdiction that holds the file, and the user is told only that."""
-        try:
-            return super().form_valid(form)
-        except FiledElsewhereError as refused:
-            household = form.cleaned_data["household"]
-            member_hand_over(
-                household=household,
-                holder=refused.holder,
-                relation=form.cleaned_data["relation"],
-                actor=request_actor(self.request),
-            )
-            messages.warning(
-                self.request,
-                "该身份证号对应的人员已在其他辖区建档（一人一档），未在本户重复登记。"
-                "已移交其所在辖区核实，核实结果见“跨辖区移交”。",
-            )
-            return redirect("households:inspect", household.pk)
+        if not isinstance(error, FiledElsewhereError):
+            return None
+        household = form.cleaned_data["household"]
+        member_hand_over(
+            household=household,
+            holder=error.holder,
+            relation=form.cleaned_data["relation"],
+            actor=request_actor(self.request),
+        )
+        messages.warning(
+            self.request,
+            "该身份证号对应的人员已在其他辖区建档（一人一档），未在本户重复登记。"
+            "已移交其所在辖区核实，核实结果见“跨辖区移交”。",
+        )
+        return redirect("households:inspect", household.pk)
 
     def save_instance(self):
         data = self.form.cleaned_data

@@ -18,6 +18,7 @@ from backoffice.services.ledger import (
     person_create,
 )
 from portal import identity
+from tests.integration.world import world  # noqa: F401  (a fixture for the sweeping tests)
 
 SYSTEM = system_actor()  # fixtures build the ledger as a command would
 
