@@ -17,7 +17,7 @@ from ..enums import VisitKind
 from ..listing import FileLinkColumn, PlainColumn, QuickListingMixin, QuickSelect, streets_in_scope
 from ..models import Visit
 from ..scope import scope_queryset
-from ..services.triage import report_clocks
+from ..services.triage import handovers_incoming, report_clocks
 from .base import BackOfficeViewSet
 
 STATES = [("open", _("待处理")), ("closed", _("已办结")), ("all", _("全部"))]
@@ -68,6 +68,8 @@ class ClockColumn(PlainColumn):
 
 
 class ReportIndexView(QuickListingMixin, IndexView):
+    template_name = "backoffice/triage/index.html"
+
     def get_base_queryset(self):
         state = self.request.GET.get("state") or "open"
         queryset = scope_queryset(self.request.user, Report.objects.all())
@@ -93,6 +95,8 @@ class ReportIndexView(QuickListingMixin, IndexView):
             report.clocks = report_clocks(
                 report, today=today, visited_on=first_visits.get(report.pk)
             )
+        # B8: the queue also shows what other jurisdictions handed over to this one.
+        context["incoming_handovers"] = handovers_incoming(self.request.user).count()
         return context
 
 

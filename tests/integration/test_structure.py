@@ -134,6 +134,8 @@ def test_b8_the_holder_takes_the_handover_into_its_own_file(
     handover = Handover.objects.get(report=report)
 
     receiver = verified_login(Client(), chaoyang_station)
+    queue = receiver.get("/admin/reports/").content.decode()
+    assert "其他辖区移交给本辖区的反映或成员：1 条待办理" in queue
     listing = receiver.get("/admin/handovers/").content.decode()
     assert f"移交 {handover.pk}" in listing and "移交给本辖区" in listing
     page = receiver.get(f"/admin/handovers/{handover.pk}/").content.decode()
