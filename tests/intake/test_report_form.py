@@ -376,3 +376,18 @@ def test_e1_more_than_five_files_are_refused(client):
     files = [SimpleUploadedFile(f"{n}.pdf", b"%PDF-1.4\n%%EOF") for n in range(6)]
     response = submit(client, supporting_files=files)
     assert "最多上传 5 个文件" in response.content.decode()
+
+
+@override_settings(TRUSTED_PROXIES=["127.0.0.1"], INTAKE_REPORTS_PER_IP_PER_HOUR=2)
+def test_e5_behind_the_proxy_each_resident_has_a_rate_limit_of_their_own(client):
+    """Item 7 of issue 12: with REMOTE_ADDR alone the whole city would share one bucket."""
+    proxied = {"REMOTE_ADDR": "127.0.0.1"}
+    for _ in range(2):
+        data = report_data()
+        response = client.post("/report/", data, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxied)
+        assert response.status_code == 302
+    refused = client.post("/report/", report_data(), HTTP_X_FORWARDED_FOR="198.51.100.1", **proxied)
+    assert refused.status_code == 429
+    other = client.post("/report/", report_data(), HTTP_X_FORWARDED_FOR="198.51.100.2", **proxied)
+    assert other.status_code == 302
+    assert Report.objects.count() == 3

@@ -511,3 +511,17 @@ def test_the_demo_seed_acts_as_a_command(demo_users):
 
 def test_totp_helper_is_six_digits():
     assert re.fullmatch(r"\d{6}", totp_now())
+
+
+@pytest.mark.parametrize("proxies, expected", [([], "127.0.0.1"), (["127.0.0.1"], "198.51.100.4")])
+def test_c1_the_audit_names_the_client_behind_the_trusted_proxy(
+    login_as, ledger, settings, proxies, expected
+):
+    settings.TRUSTED_PROXIES = proxies
+    login_as("street").get(
+        f"/admin/households/inspect/{ledger['home'].pk}/",
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+    )
+    event = AuditEvent.objects.filter(action=AuditAction.VIEW, actor_username="street").last()
+    assert event.ip == expected and event.channel == "web"
