@@ -4,6 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.auth import LoginForm
 
+from portal.client import client_address
+
+from ..actor import Actor
+from ..enums import Channel
 from ..services.auth import LoginRefused, login_verify
 
 
@@ -33,14 +37,18 @@ class OTPLoginForm(LoginForm):
 
     def clean(self):
         data = self.cleaned_data
-        if self.errors or not all(data.get(k) for k in ("username", "password", "otp_token")):
+        if not (data.get("username") and data.get("password")):
             return data
+        # A7: a username and password are always checked, with or without a code, so that
+        # every attempt counts toward the lock; a missing code fails like a wrong one.
+        # Nobody yet, from this address: the service names the account once it is known.
+        actor = Actor(user=None, channel=Channel.WEB, ip=client_address(self.request))
         try:
             user, device = login_verify(
-                request=self.request,
+                actor=actor,
                 username=data["username"],
                 password=data["password"],
-                token=data["otp_token"],
+                token=data.get("otp_token") or "",
             )
         except LoginRefused as refused:
             raise forms.ValidationError(refused.message, code="invalid_login") from None

@@ -1,9 +1,11 @@
 import hashlib
 import hmac
+import unicodedata
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
@@ -16,10 +18,26 @@ def hash_secret(value: str) -> str:
     ).hexdigest()
 
 
-class LoginThrottle(models.Model):
-    """SECURITY A2: failures per username; five lock it for fifteen minutes."""
+def throttle_key(username: str) -> str:
+    """The login throttle's key for a typed username: a keyed hash, never the text (SECURITY C3).
 
-    username = models.CharField(max_length=150, primary_key=True)
+    People type passwords into the username field; a key derived from SECRET_KEY keeps those
+    out of the table and out of reach of a dictionary without the key. Normalised as Django
+    normalises usernames (NFKC) and case-folded, so that spelling one name in other cases or
+    Unicode forms shares its counter instead of earning fresh guesses (A2).
+    """
+    normalised = unicodedata.normalize("NFKC", (username or "").strip()).casefold()
+    return salted_hmac("backoffice.login-throttle", normalised, algorithm="sha256").hexdigest()
+
+
+class LoginThrottle(models.Model):
+    """SECURITY A2: failures per username; five lock it for fifteen minutes.
+
+    Keyed by `throttle_key(username)`. A row is also the lock that makes the count atomic:
+    every attempt holds it (SELECT ... FOR UPDATE) from the lock check to the count.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
     failures = models.PositiveSmallIntegerField(default=0)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
@@ -29,7 +47,7 @@ class LoginThrottle(models.Model):
         verbose_name_plural = _("登录失败计数")
 
     def __str__(self) -> str:
-        return self.username
+        return self.key[:12]
 
     def is_locked(self, *, now=None) -> bool:
         now = now or timezone.now()

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ..models import LoginThrottle
+from ..actor import request_actor
 from ..permissions import user_can_issue_devices
 from ..services import auth as auth_services
 
@@ -30,12 +30,10 @@ def _require_issuer(request) -> None:
 
 def device_list(request):
     _require_issuer(request)
-    users = get_user_model().objects.order_by("username").select_related("staff_profile")
+    users = list(get_user_model().objects.order_by("username").select_related("staff_profile"))
     confirmed = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
-    locked = {t.username for t in LoginThrottle.objects.all() if t.is_locked()}
-    rows = [
-        {"user": u, "has_device": u.pk in confirmed, "locked": u.username in locked} for u in users
-    ]
+    locked = auth_services.accounts_locked(users)
+    rows = [{"user": u, "has_device": u.pk in confirmed, "locked": u.pk in locked} for u in users]
     return render(request, "backoffice/devices/list.html", {"rows": rows})
 
 
@@ -44,7 +42,7 @@ def device_issue(request, user_id: int):
     """Shows the QR code and recovery codes once; the response is never cached."""
     _require_issuer(request)
     user = get_object_or_404(get_user_model(), pk=user_id)
-    issued = auth_services.otp_device_issue(request=request, admin=request.user, user=user)
+    issued = auth_services.otp_device_issue(actor=request_actor(request), user=user)
     return render(
         request,
         "backoffice/devices/issued.html",
@@ -61,7 +59,7 @@ def device_issue(request, user_id: int):
 def enrolment_link_issue(request, user_id: int):
     _require_issuer(request)
     user = get_object_or_404(get_user_model(), pk=user_id)
-    raw = auth_services.enrolment_link_create(request=request, admin=request.user, user=user)
+    raw = auth_services.enrolment_link_create(actor=request_actor(request), user=user)
     link = request.build_absolute_uri(reverse("otp_enrol", args=[raw]))
     return render(
         request,
@@ -78,7 +76,7 @@ def enrolment_link_issue(request, user_id: int):
 def throttle_unlock(request, user_id: int):
     _require_issuer(request)
     user = get_object_or_404(get_user_model(), pk=user_id)
-    auth_services.throttle_unlock(request=request, admin=request.user, username=user.username)
+    auth_services.throttle_unlock(actor=request_actor(request), user=user)
     messages.success(request, _("已解除 %(name)s 的登录锁定。") % {"name": user.username})
     return redirect("backoffice_devices")
 
@@ -94,7 +92,7 @@ def enrol(request, token: str):
     if request.method == "POST" and "password" in request.POST:
         try:
             device, secret = auth_services.enrolment_start(
-                request=request, link=link, password=request.POST.get("password", "")
+                actor=request_actor(request), link=link, password=request.POST.get("password", "")
             )
         except auth_services.LoginRefused as refused:
             context["error"] = refused.message
@@ -103,7 +101,7 @@ def enrol(request, token: str):
     elif request.method == "POST" and "otp_token" in request.POST:
         try:
             codes = auth_services.enrolment_confirm(
-                request=request, link=link, code=request.POST.get("otp_token", "")
+                actor=request_actor(request), link=link, code=request.POST.get("otp_token", "")
             )
         except auth_services.LoginRefused as refused:
             context.update(step="scan", error=refused.message)
