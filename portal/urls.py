@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.urls import include, path
-from django.views.generic import TemplateView
+from django.views.generic import RedirectView, TemplateView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -12,6 +12,15 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("enrol/<str:token>/", enrol, name="otp_enrol"),
+    # SECURITY A7, one way in: Wagtail's front-end login (where login-restricted pages send
+    # visitors) is Django's plain LoginView: a password alone, no code, no lockout, no audit.
+    # Listed before wagtail_urls, this route shadows it and hands over to the OTP login, `next`
+    # included (the OTP login checks it is a local address). A POST is not forwarded.
+    path(
+        "_util/login/",
+        RedirectView.as_view(pattern_name="wagtailadmin_login", query_string=True),
+        name="wagtailcore_login",
+    ),
     path("report/", include("intake.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
