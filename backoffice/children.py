@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .enums import AuditAction, AuditOutcome
+from .enums import AuditAction, AuditOutcome, DenialReason
 from .permissions import user_can_open_child_record
 
 CHILD_AGE = 14
@@ -127,6 +127,6 @@ def child_record_refuse(actor, person) -> None:
         action=AuditAction.DENIED,
         obj=person,
         outcome=AuditOutcome.DENIED,
-        detail={"reason": "child_under_14"},
+        detail={"reason": DenialReason.CHILD_UNDER_14},
     )
     raise PermissionDenied

@@ -94,6 +94,14 @@ class Channel(models.TextChoices):
     IMPORT = "import", _("批量导入")
 
 
+class DenialReason(models.TextChoices):
+    NOT_FOUND = "not_found", _("记录不存在或不在辖区内")
+    FORBIDDEN = "forbidden", _("无权执行")
+    WAGTAIL_PERMISSION = "wagtail_permission", _("无权访问该页面")
+    # Written by backoffice/children.py (B4) with the person as the object.
+    CHILD_UNDER_14 = "child_under_14", _("无权查看未满14周岁儿童的记录")
+
+
 class AuditOutcome(models.TextChoices):
     SUCCESS = "success", _("成功")
     FAILURE = "failure", _("失败")

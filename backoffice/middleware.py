@@ -16,9 +16,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .actor import request_actor
-from .enums import AuditAction, AuditOutcome
+from .enums import AuditAction, AuditOutcome, DenialReason
 from .models import AuditEvent
-from .services.events import DenialReason, denial_record, event_record
+from .services.events import denial_record, event_record
 
 ADMIN_PREFIX = "/admin/"
 SESSION_LOGIN_AT = "backoffice_login_at"

@@ -17,10 +17,9 @@ from typing import Any
 from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from ..actor import Actor
-from ..enums import AuditAction, AuditOutcome, TimelineKind
+from ..enums import AuditAction, AuditOutcome, DenialReason, TimelineKind
 from ..models import AuditEvent, Household, HouseholdEvent
 from ..scope import scope_require
 
@@ -91,14 +90,6 @@ def _denial_key(actor: Actor, reason: str, route: str) -> str:
     holds characters and lengths a cache key may not."""
     identity = f"{actor.user_id}|{AuditAction.DENIED}|{reason}|{route}"
     return "audit-denied:" + hashlib.sha256(identity.encode()).hexdigest()[:32]
-
-
-class DenialReason(models.TextChoices):
-    NOT_FOUND = "not_found", _("记录不存在或不在辖区内")
-    FORBIDDEN = "forbidden", _("无权执行")
-    WAGTAIL_PERMISSION = "wagtail_permission", _("无权访问该页面")
-    # Written by backoffice/children.py (B4) with the person as the object.
-    CHILD_UNDER_14 = "child_under_14", _("无权查看未满14周岁儿童的记录")
 
 
 def denial_record(

@@ -11,10 +11,9 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from ..enums import AuditAction
+from ..enums import AuditAction, DenialReason
 from ..listing import PlainColumn, QuickListingMixin
 from ..models import Area, AuditEvent
-from ..services.events import DenialReason
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
