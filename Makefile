@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium get
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: help system-deps venv fonts migrate run test test-postgres lint bench bench-postgres clean
+.PHONY: help system-deps venv fonts migrate demo-data run test test-postgres lint bench bench-postgres clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -44,10 +44,12 @@ migrate: system-deps venv ## Apply database migrations (SQLite under var/ unless
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 
-run: migrate fonts ## Set up and serve the portal with demo data on http://127.0.0.1:$(PORT)/
-	@if [ "$$($(PY) manage.py shell -c 'from django.contrib.auth import get_user_model as g; print(g().objects.exists())')" != "True" ]; then \
-	  $(PY) manage.py seed_demo --households 300 --reports 40 --casework 40; \
-	fi
+DEMO_DATA := --households 300 --reports 40 --casework 40
+
+demo-data: migrate ## Load the demo accounts and data into an empty database (does nothing otherwise)
+	$(PY) manage.py seed_demo --if-empty $(DEMO_DATA)
+
+run: demo-data fonts ## Set up and serve the portal with demo data on http://127.0.0.1:$(PORT)/
 	@echo ""
 	@echo "门户首页   http://127.0.0.1:$(PORT)/"
 	@echo "工作台     http://127.0.0.1:$(PORT)/admin/   （用户名 + 密码 demo-pass-2026 + 动态口令）"

@@ -2,6 +2,7 @@
 the demo ledger (deterministic, bulk, scored by the ledger rule)."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -221,3 +222,40 @@ def django_user_model_get(username):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(username=username)
+
+
+def _make_run_seed_args() -> list[str]:
+    """The seed_demo arguments of `make run`, read from the Makefile itself."""
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    demo_data = re.search(r"^DEMO_DATA := (.+)$", makefile, re.M).group(1).split()
+    recipe = re.search(r"^demo-data:.*\n\t(.+)$", makefile, re.M).group(1)
+    args = recipe.split("manage.py seed_demo", 1)[1].replace("$(DEMO_DATA)", "").split()
+    return args + demo_data
+
+
+def test_make_run_seeds_an_empty_database_once_and_then_serves_the_same_one(
+    db, capsys, django_user_model
+):
+    """Issue 13 item 1: the second and tenth `make run` on one clone serve the same data."""
+    from backoffice.models import Household, Person
+    from intake.models import Report
+
+    args = _make_run_seed_args()
+    assert "--if-empty" in args
+    args = [a if a not in ("300", "40") else "12" for a in args]  # the same check, smaller
+    call_command("seed_demo", *args)
+    first = (Household.objects.count(), Person.objects.count(), Report.objects.count())
+    assert first[0] >= 12 and first[2] >= 12
+    capsys.readouterr()
+    for _ in range(2):
+        call_command("seed_demo", *args)
+    assert (Household.objects.count(), Person.objects.count(), Report.objects.count()) == first
+    assert "已有" in capsys.readouterr().out
+    assert django_user_model.objects.filter(username="street").exists()
+
+
+def test_seed_demo_on_a_populated_database_says_so_instead_of_crashing(ledger):
+    with pytest.raises(CommandError, match="已有 .* 户家庭档案"):
+        call_command("seed_demo", "--households", "5")

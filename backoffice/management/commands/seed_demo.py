@@ -11,7 +11,7 @@ from backoffice.demo.accounts import (
 from backoffice.demo.casework import demo_casework_create
 from backoffice.demo.ledger import demo_households_create
 from backoffice.demo.reports import demo_reports_create
-from backoffice.models import Area
+from backoffice.models import Area, Household
 from backoffice.services.areas import areas_load
 from portal.services import home_page_ensure
 
@@ -31,6 +31,11 @@ class Command(BaseCommand):
             help="再生成多少条群众反映，进入分派研判队列（默认 0）",
         )
         parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="只在数据库还没有家庭档案时生成演示数据；已有数据时什么也不做（make run 用）",
+        )
+        parser.add_argument(
             "--casework",
             type=int,
             default=0,
@@ -42,6 +47,20 @@ class Command(BaseCommand):
             require_demo_allowed()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
+        wants_data = any(options[name] for name in ("households", "reports", "casework"))
+        on_file = Household.objects.count()
+        if wants_data and on_file:
+            # A second `make run` on the same clone serves the same database: demo data is
+            # only ever added to an empty ledger (adding it twice crashed on stale plans).
+            message = (
+                f"数据库中已有 {on_file} 户家庭档案，未再生成演示数据（演示账号已确认）。"
+                "如需重新生成，请先删除 var/db.sqlite3（或换一个空数据库）后再运行。"
+            )
+            if not options["if_empty"]:
+                raise CommandError(message)
+            demo_accounts_create()
+            self.stdout.write(message)
+            return
         areas_load(Area)
         home_page_ensure()
         accounts = demo_accounts_create()
