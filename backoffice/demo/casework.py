@@ -49,7 +49,11 @@ def demo_casework_create(*, households: int = 40, seed: int = 2026, today: dt.da
     if station is None:
         return 0
     worked = 0
-    files = Household.objects.filter(street_id=DEMO_STREET, status=HouseholdStatus.ACTIVE)
+    # Households worked by an earlier run keep their plan and visits: a second run adds to the
+    # households nobody has worked yet (drawing up a "first" plan again would be refused).
+    files = Household.objects.filter(
+        street_id=DEMO_STREET, status=HouseholdStatus.ACTIVE, plans__isnull=True
+    )
     for number, household in enumerate(files.order_by("id")[:households]):
         try:
             _work(household, number, rng, station=station, worker=worker, today=today)

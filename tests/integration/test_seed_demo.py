@@ -256,6 +256,16 @@ def test_make_run_seeds_an_empty_database_once_and_then_serves_the_same_one(
     assert django_user_model.objects.filter(username="street").exists()
 
 
-def test_seed_demo_on_a_populated_database_says_so_instead_of_crashing(ledger):
-    with pytest.raises(CommandError, match="已有 .* 户家庭档案"):
-        call_command("seed_demo", "--households", "5")
+def test_seed_demo_adds_to_a_populated_database_without_crashing(ledger, capsys):
+    """The README's seed_demo on a database `make run` filled: more households, reports and
+    casework for households nobody has worked yet (a second plan "first version" crashed)."""
+    from backoffice.models import Household, Plan
+
+    call_command("seed_demo", households=20, reports=3, casework=20, seed=3)
+    plans = Plan.objects.count()
+    assert plans > 0
+    call_command("seed_demo", households=20, reports=3, casework=20, seed=4)
+    assert "已有" in capsys.readouterr().out
+    assert Household.objects.count() == 4 + 40
+    assert Plan.objects.count() > plans
+    assert not Plan.objects.filter(number__gt=1).exists()  # no household planned twice

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty",
             action="store_true",
-            help="只在数据库还没有家庭档案时生成演示数据；已有数据时什么也不做（make run 用）",
+            help="只在数据库还没有家庭档案时生成演示数据；已有数据时不再生成（make run 用）",
         )
         parser.add_argument(
             "--casework",
@@ -47,20 +47,17 @@ class Command(BaseCommand):
             require_demo_allowed()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
-        wants_data = any(options[name] for name in ("households", "reports", "casework"))
         on_file = Household.objects.count()
-        if wants_data and on_file:
-            # A second `make run` on the same clone serves the same database: demo data is
-            # only ever added to an empty ledger (adding it twice crashed on stale plans).
-            message = (
-                f"数据库中已有 {on_file} 户家庭档案，未再生成演示数据（演示账号已确认）。"
-                "如需重新生成，请先删除 var/db.sqlite3（或换一个空数据库）后再运行。"
-            )
-            if not options["if_empty"]:
-                raise CommandError(message)
+        if options["if_empty"] and on_file:
+            # `make run`, second and later times: the same database is served as it is.
             demo_accounts_create()
-            self.stdout.write(message)
+            self.stdout.write(
+                f"数据库中已有 {on_file} 户家庭档案，不再生成演示数据（演示账号已确认）。"
+                "如需从头生成，请先删除 var/db.sqlite3 后再运行 make run。"
+            )
             return
+        if on_file:
+            self.stdout.write(f"数据库中已有 {on_file} 户家庭档案：演示数据在其后追加。")
         areas_load(Area)
         home_page_ensure()
         accounts = demo_accounts_create()
