@@ -14,6 +14,11 @@ from .viewsets.calendar import workday_calendar_viewset_group
 from .viewsets.casework import casework_viewset_group
 from .viewsets.ledger import ledger_viewset_group
 from .viewsets.triage import report_viewset
+from .wagtail_endpoints import scoped_policies_register
+
+# B1, B4: Wagtail's own utilities (the editing-session notice) ask a model's permission policy
+# about a record; ledger models answer with the scope. Registered before the viewsets are.
+scoped_policies_register()
 
 
 @hooks.register("register_admin_viewset")

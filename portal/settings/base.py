@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "backoffice.middleware.BackOfficeGuardMiddleware",
+    "backoffice.wagtail_endpoints.WagtailEndpointGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
