@@ -3,6 +3,8 @@
 Thin views: services/pdf.py and services/print_jobs.py decide what is printed and audit it.
 A household outside the user's scope answers 404 (SECURITY B1), and so does somebody else's
 print job. PDFs go out as attachments that no cache keeps (Cache-Control: no-store).
+A batch print is a bulk export and asks for a fresh one-time code (SECURITY E3); one
+household's plan or file is not, and stays one click.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ..actor import request_actor
 from ..enums import AuditAction, PrintDocument, PrintJobStatus
 from ..forms.base import ScopedChoicesMixin, add_rule_error
+from ..forms.reauth import ReverifyForm
 from ..models import PrintJob
 from ..pdf import PdfRenderError
 from ..services.errors import RuleError
@@ -67,20 +70,26 @@ def household_file_pdf(request, pk: int):
     return _household_pdf(request, pk, PrintDocument.FILE)
 
 
-class PrintJobForm(ScopedChoicesMixin, forms.Form):
+class PrintJobForm(ScopedChoicesMixin, ReverifyForm):
+    """A street (or the worker's caseload) and a fresh one-time code: a batch print is a bulk
+    export (SECURITY E3), so the code is checked again however recently the user signed in."""
+
+    reverify_purpose = "batch_print"
+
     street = forms.ModelChoiceField(
         label="街道（乡镇）", queryset=None, required=False, empty_label="请选择"
     )
 
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, actor=actor, **kwargs)
+        user = actor.user
         self.fields["street"].queryset = printable_streets(user)
         self.caseload = user_has_caseload(user)
         if self.caseload:
             del self.fields["street"]
         else:
             self.fields["street"].required = True
+        self.order_fields(["street", "otp_code"])
 
 
 def _own_job(request, pk: int) -> PrintJob:
@@ -91,15 +100,13 @@ def _own_job(request, pk: int) -> PrintJob:
 @require_http_methods(["GET", "POST"])
 def print_jobs_view(request):
     """Start a batch print; the user's recent jobs with their progress."""
-    data = request.POST if request.method == "POST" else None  # a worker's form has no field
-    form = PrintJobForm(data, user=request.user)
+    actor = request_actor(request)
+    form = PrintJobForm(request.POST if request.method == "POST" else None, actor=actor)
     if not (form.caseload or printable_streets(request.user).exists()):
         raise PermissionDenied  # no ledger scope (auditor, editor...): nothing to print
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid():  # valid: the code was right and fresh
         try:
-            job = print_job_create(
-                actor=request_actor(request), street=form.cleaned_data.get("street")
-            )
+            job = print_job_create(actor=actor, street=form.cleaned_data.get("street"))
         except RuleError as exc:
             add_rule_error(form, exc)
         else:

@@ -48,7 +48,7 @@ from backoffice.models import (
 )
 from backoffice.services import print_jobs
 from portal import identity
-from tests.conftest import as_actor
+from tests.conftest import as_actor, totp_now
 from tests.integration.conftest import CHILD_ID, FULL_ID, ZHANG_ID
 
 HOSTILE = '<img src="http://169.254.169.254/latest/meta-data/">'
@@ -380,7 +380,7 @@ def test_a_render_failure_shows_a_message_leaves_the_data_untouched_and_a_retry_
 
 def start_street_job(client, django_capture_on_commit_callbacks, *, execute=True):
     with django_capture_on_commit_callbacks(execute=execute):
-        response = client.post("/admin/print-jobs/", {"street": DONGHUAMEN})
+        response = client.post("/admin/print-jobs/", {"street": DONGHUAMEN, "otp_code": totp_now()})
     assert response.status_code == 302
     return PrintJob.objects.latest("id"), response
 
@@ -468,7 +468,7 @@ def test_b1_a_batch_job_and_its_file_belong_to_its_owner(
 
 def test_b1_a_station_cannot_print_a_street_outside_its_scope(login_as, ledger):
     client = login_as("street")
-    response = client.post("/admin/print-jobs/", {"street": "110101002000"})
+    response = client.post("/admin/print-jobs/", {"street": "110101002000", "otp_code": totp_now()})
     assert response.status_code == 200
     assert not PrintJob.objects.exists()
 
@@ -478,7 +478,7 @@ def test_a_worker_prints_the_plans_of_its_caseload_only(
 ):
     client = login_as("worker")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/admin/print-jobs/", {})
+        response = client.post("/admin/print-jobs/", {"otp_code": totp_now()})
     job = PrintJob.objects.get()
     assert response["Location"] == f"/admin/print-jobs/{job.pk}/"
     assert (job.kind, job.total, job.status) == ("caseload_plans", 1, PrintJobStatus.DONE)
@@ -490,7 +490,8 @@ def test_a_worker_prints_the_plans_of_its_caseload_only(
 def test_b5_the_auditor_cannot_batch_print(login_as, ledger):
     client = login_as("auditor")
     assert client.get("/admin/print-jobs/").status_code in (302, 403)  # Wagtail: back home
-    assert client.post("/admin/print-jobs/", {"street": DONGHUAMEN}).status_code in (302, 403)
+    form = {"street": DONGHUAMEN, "otp_code": totp_now()}
+    assert client.post("/admin/print-jobs/", form).status_code in (302, 403)
     assert not PrintJob.objects.exists()
 
 
