@@ -117,3 +117,11 @@ class MyWorkPanel(Component):
 def add_my_work_panel(request, panels):
     if user_scope(request.user).level != "none":
         panels.insert(0, MyWorkPanel(request.user))
+
+
+@hooks.register("register_account_settings_panel")
+def register_password_panel(request, user, profile):
+    """A2, A7: the password panel whose old-password check goes through the login's lock."""
+    from .account import LockedPasswordPanel
+
+    return LockedPasswordPanel(request, user, profile)

@@ -2,13 +2,13 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.forms.auth import LoginForm
+from wagtail.admin.forms.auth import LoginForm, PasswordChangeForm
 
 from portal.client import client_address
 
 from ..actor import Actor
 from ..enums import Channel
-from ..services.auth import LoginRefused, login_verify
+from ..services.auth import LoginRefused, login_verify, password_confirm
 
 
 class OTPLoginForm(LoginForm):
@@ -60,3 +60,23 @@ class OTPLoginForm(LoginForm):
     def confirm_login_allowed(self, user):
         if not user.is_active:
             raise forms.ValidationError(_("该账号已停用。"), code="inactive")
+
+
+class LockedPasswordChangeForm(PasswordChangeForm):
+    """Changing the password on the account page: the old password is checked like a login's,
+    under the username's lock and count, and audited (A2, A7, C1)."""
+
+    def __init__(self, user, *args, actor: Actor, **kwargs):
+        self.actor = actor
+        super().__init__(user, *args, **kwargs)
+        self.fields["old_password"].label = _("原密码")
+        self.fields["new_password1"].label = _("新密码")
+        self.fields["new_password2"].label = _("再次输入新密码")
+
+    def clean_old_password(self):
+        password = self.cleaned_data.get("old_password") or ""
+        try:
+            password_confirm(actor=self.actor, password=password)
+        except LoginRefused as refused:
+            raise forms.ValidationError(refused.message, code="password_incorrect") from None
+        return password

@@ -14,7 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ..actor import Actor
-from ..services.reauth import CODE_FIELD, otp_reverify
+from ..services.reauth import CODE_FIELD, ReverifyRefused, otp_reverify
 from .base import add_rule_error
 
 
@@ -53,9 +53,12 @@ class ReverifyForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
-            refusal = otp_reverify(
-                actor=self.actor, code=cleaned.get(CODE_FIELD, ""), purpose=self.reverify_purpose
-            )
-            if refusal is not None:
+            try:
+                otp_reverify(
+                    actor=self.actor,
+                    code=cleaned.get(CODE_FIELD, ""),
+                    purpose=self.reverify_purpose,
+                )
+            except ReverifyRefused as refusal:
                 add_rule_error(self, refusal)
         return cleaned

@@ -208,6 +208,32 @@ def login_verify(*, actor: Actor, username: str, password: str, token: str):
     return _throttled(actor=actor, username=username, check=check)
 
 
+def password_confirm(*, actor: Actor, password: str) -> None:
+    """A signed-in user retypes the password (to change it): under the same lock and count as
+    the login (A2, A7), so a session left open is no way to guess the password. A right
+    password does not reset the count: it proves one factor only."""
+    _throttled(
+        actor=actor,
+        username=actor.username,
+        check=lambda attempt: _password_check(attempt, password),
+    )
+
+
+def otp_failure_count(*, actor: Actor, detail: dict[str, Any]) -> LoginRefused:
+    """A wrong code typed while signed in (a bulk export's re-verification, E3) counts toward
+    the username's lock like a login's wrong code (A2), audited once as an OTP failure.
+    Returns the refusal: the locked message when this failure locked the username."""
+
+    def fail(attempt: _Attempt):
+        raise attempt.failed(AuditAction.OTP_FAILED, **detail)
+
+    try:
+        _throttled(actor=actor, username=actor.username, check=fail)
+    except LoginRefused as refused:
+        return refused
+    raise AssertionError("fail() always refuses")  # pragma: no cover
+
+
 def accounts_locked(users: Iterable) -> set[int]:
     """The ids of those of `users` whose username is locked now (for the device list)."""
     by_key: dict[str, list[int]] = {}

@@ -143,7 +143,9 @@ WAGTAIL_SITE_NAME = "北京市民政局 精准救助帮扶台账"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILADMIN_USER_LOGIN_FORM = "backoffice.forms.auth.OTPLoginForm"
 WAGTAIL_PASSWORD_RESET_ENABLED = False  # SECURITY A5: a reset must never skip the code
-WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = True
+# A2, A7: Wagtail's own password panel checks the old password with no lockout; the account
+# page gets backoffice/account.py's instead (registered in backoffice/wagtail_hooks.py).
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

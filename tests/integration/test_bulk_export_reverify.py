@@ -95,7 +95,7 @@ def test_e3_a_wrong_code_is_a_form_error_audited_as_an_otp_failure(
     assert not PrintJob.objects.exists()
     failure = otp_failures("street").get()
     assert failure.outcome == AuditOutcome.FAILURE
-    assert failure.detail == {"purpose": "batch_print", "reason": "wrong_or_used"}
+    assert failure.detail == {"purpose": "batch_print", "reason": "wrong_or_used", "failures": 1}
     assert code not in str(failure.detail)
 
 
@@ -176,24 +176,24 @@ def test_e3_one_households_pdf_stays_one_click(login_as, ledger):
 def test_e3_without_a_phone_device_there_is_no_bulk_export(demo_users):
     street = demo_users["street"]
     TOTPDevice.objects.filter(user=street).delete()  # signed in with a recovery code, say
-    refusal = otp_reverify(actor=as_actor(street), code=totp_now(), purpose="batch_print")
-    assert isinstance(refusal, ReverifyRefused) and refusal.field == "otp_code"
-    assert "没有绑定手机验证器" in refusal.message
+    with pytest.raises(ReverifyRefused, match="没有绑定手机验证器") as refused:
+        otp_reverify(actor=as_actor(street), code=totp_now(), purpose="batch_print")
+    assert refused.value.field == "otp_code"
     assert otp_failures("street").get().detail["reason"] == "no_device"
 
 
 def test_e3_a_code_typed_in_full_width_digits_is_the_same_code(demo_users):
     full_width = totp_now().translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
     actor = as_actor(demo_users["street"])
-    assert otp_reverify(actor=actor, code=full_width, purpose="batch_print") is None
+    otp_reverify(actor=actor, code=full_width, purpose="batch_print")  # accepted: no refusal
     assert not otp_failures("street").exists()
 
 
 def test_e3_a_malformed_code_is_refused_without_touching_the_device(demo_users):
     street = demo_users["street"]
     for code in ("", "12345", "1234567", "12a456", "١٢٣٤٥٦"):
-        refusal = otp_reverify(actor=as_actor(street), code=code, purpose="batch_print")
-        assert "位数字动态口令" in refusal.message
+        with pytest.raises(ReverifyRefused, match="位数字动态口令"):
+            otp_reverify(actor=as_actor(street), code=code, purpose="batch_print")
     device = TOTPDevice.objects.get(user=street)
     assert device.throttling_failure_count == 0
     assert otp_failures("street").filter(detail__reason="format").count() == 5
@@ -216,8 +216,12 @@ def test_e3_two_requests_with_one_code_at_once_print_once(transactional_db, area
     def reverify():
         try:
             barrier.wait()
-            refusal = otp_reverify(actor=as_actor(street), code=code, purpose="batch_print")
-            outcomes.append("refused" if refusal else "accepted")
+            try:
+                otp_reverify(actor=as_actor(street), code=code, purpose="batch_print")
+            except ReverifyRefused:
+                outcomes.append("refused")
+            else:
+                outcomes.append("accepted")
         finally:
             connection.close()
 
@@ -227,3 +231,21 @@ def test_e3_two_requests_with_one_code_at_once_print_once(transactional_db, area
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["accepted", "refused"]
+
+
+def test_e3_wrong_codes_count_toward_the_login_lock(login_as, demo_users, client):
+    """A2: five wrong codes at a bulk export lock the username as five wrong logins would."""
+    from backoffice.services.auth import accounts_locked
+
+    street = demo_users["street"]
+    wrong = "000000" if totp_now() != "000000" else "111111"
+    for _ in range(5):
+        with pytest.raises(ReverifyRefused):
+            otp_reverify(actor=as_actor(street), code=wrong, purpose="batch_print")
+    assert accounts_locked([street]) == {street.pk}
+    with pytest.raises(ReverifyRefused, match="已被锁定"):
+        otp_reverify(actor=as_actor(street), code=totp_now(), purpose="batch_print")
+    login = client.post(
+        "/admin/login/", {"username": "street", "password": PASSWORD, "otp_token": totp_now()}
+    )
+    assert "已被锁定" in login.content.decode()
