@@ -269,7 +269,9 @@ def plan_households_create(*, count: int, worker, seed: int = 6) -> list[Househo
 def _plan_html(household: Household, user) -> str:
     template = TEMPLATES[PrintDocument.PLAN]
     context = household_document(
-        household=household, viewer=Viewer.of(user), kind=PrintDocument.PLAN
+        household=household,
+        viewer=Viewer.of(user_actor(user, channel=Channel.WEB)),
+        kind=PrintDocument.PLAN,
     )
     return html_render(template, context)
 

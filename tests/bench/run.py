@@ -50,7 +50,7 @@ CHILD_OUT = os.environ.get("BENCH_CHILD_OUT")
 
 
 def each_in_its_own_process() -> int:
-    results = []
+    results, failed = [], []
     for name in BENCHMARKS:
         rows = OUT.parent / f"results-{name}.json"
         rows.unlink(missing_ok=True)
@@ -59,11 +59,14 @@ def each_in_its_own_process() -> int:
         child = subprocess.run([sys.executable, "-m", "tests.bench.run"], env=env, check=False)
         if child.returncode != 0 or not rows.exists():
             print(f"benchmark {name} failed (exit {child.returncode})")
-            return 1
+            failed.append(name)
+            continue  # the others still run and are reported
         results.extend(Result(**row) for row in json.loads(rows.read_text()))
         rows.unlink()
     report(results)
-    return 0
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 def main() -> int:
