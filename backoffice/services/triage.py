@@ -283,23 +283,36 @@ def report_accept(*, report_id: int, choices: AcceptChoices, actor: Actor) -> Ac
     return Accepted(household=household)
 
 
-def _hand_over(*, report: Report, person: Person, actor: Actor) -> Handover:
-    """B8: the report goes to the jurisdiction that holds the person's file."""
+def _handover_create(*, kind: str, person: Person, origin, note: str, actor: Actor, **extra):
+    """One handover from `origin` (a report or a household: its district, street, community)
+    to the jurisdiction that holds `person`'s file, due within HANDOVER_WORKDAYS (B8)."""
     holder = person.household
-    handover = Handover.objects.create(
-        kind=HandoverKind.REPORT,
-        report=report,
+    return Handover.objects.create(
+        kind=kind,
         person=person,
-        from_district_id=report.district_id,
-        from_street_id=report.street_id,
-        from_community_id=report.community_id,
+        from_district_id=origin.district_id,
+        from_street_id=origin.street_id,
+        from_community_id=origin.community_id,
         to_district_id=holder.district_id,
         to_street_id=holder.street_id,
         to_community_id=holder.community_id,
-        note="当事人已在接收辖区建档（一人一档），由接收辖区纳入原档案办理。",
+        note=note,
         created_by=actor.user,
         created_by_name=actor.name,
         due_on=add_workdays(timezone.localdate(), HANDOVER_WORKDAYS).date,
+        **extra,
+    )
+
+
+def _hand_over(*, report: Report, person: Person, actor: Actor) -> Handover:
+    """B8: the report goes to the jurisdiction that holds the person's file."""
+    handover = _handover_create(
+        kind=HandoverKind.REPORT,
+        person=person,
+        origin=report,
+        note="当事人已在接收辖区建档（一人一档），由接收辖区纳入原档案办理。",
+        actor=actor,
+        report=report,
     )
     triage = _triage(report)
     triage.note = "当事人已在其他辖区建档，已移交其所在辖区办理。"
@@ -444,22 +457,14 @@ def member_hand_over(
 ) -> Handover:
     """B8: a member whose ID is filed elsewhere is not added; the holder is asked to check."""
     scope_require(actor, household)
-    target = holder.household
-    handover = Handover.objects.create(
+    handover = _handover_create(
         kind=HandoverKind.MEMBER,
         person=holder,
+        origin=household,
+        note="移交方拟将该人员登记为其辖区一户的家庭成员，请核实其现居住情况。",
+        actor=actor,
         from_household=household,
         relation=relation,
-        from_district_id=household.district_id,
-        from_street_id=household.street_id,
-        from_community_id=household.community_id,
-        to_district_id=target.district_id,
-        to_street_id=target.street_id,
-        to_community_id=target.community_id,
-        note="移交方拟将该人员登记为其辖区一户的家庭成员，请核实其现居住情况。",
-        created_by=actor.user,
-        created_by_name=actor.name,
-        due_on=add_workdays(timezone.localdate(), HANDOVER_WORKDAYS).date,
     )
     event_record(
         actor=actor,
