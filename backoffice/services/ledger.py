@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import connections, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Collate
 
 from portal import identity
@@ -450,6 +450,23 @@ def person_search(queryset: QuerySet, query: str, *, order_by_match: bool = True
     else:
         column, prefix = "name", query
     return _starting_with(queryset, column, prefix, ordered=order_by_match)
+
+
+def household_search(queryset: QuerySet, query: str, *, who) -> QuerySet:
+    """?q= on the file list: a file number, words of the address, or any member as the person
+    search finds one (name, pinyin initials, full ID or phone number). A child is found only by
+    those who may see children (B4): otherwise the search would confirm a child's name."""
+    from ..children import persons_visible
+
+    query = (query or "").strip()
+    if not query:
+        return queryset
+    members = persons_visible(who, person_search(Person.objects.all(), query, order_by_match=False))
+    return queryset.filter(
+        Q(file_number__icontains=query)
+        | Q(address__icontains=query)
+        | Q(pk__in=members.values("household_id"))
+    )
 
 
 def person_reveal(*, actor: Actor, person: Person, field: str, reason: str) -> str:

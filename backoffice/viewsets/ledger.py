@@ -31,6 +31,7 @@ from ..services.ledger import (
     FiledElsewhereError,
     household_create,
     household_missing_items,
+    household_search,
     person_create,
     person_search,
 )
@@ -137,6 +138,11 @@ class HouseholdFilterSet(WagtailFilterSet):
 class HouseholdIndexView(ScopedIndexMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("community", "street")
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        return household_search(queryset, self.search_query, who=request_actor(self.request))
 
 
 class HouseholdInspectView(ScopedInspectMixin, InspectView):

@@ -144,3 +144,13 @@ def test_b4_a_childs_records_do_not_open_for_the_worker(login_as, world, kind):
     client = login_as("worker")
     assert client.get(f"/admin/{record[0]}/edit/{record[1].pk}/").status_code in (302, 403)
     assert login_as("street").get(f"/admin/{record[0]}/edit/{record[1].pk}/").status_code == 200
+
+
+def test_b4_the_household_list_is_not_found_by_a_childs_name_without_the_permission(
+    login_as, world
+):
+    home = world["home"].file_number
+    assert home in login_as("street").get(f"/admin/households/?q={CHILD_NAME}").content.decode()
+    for query in (CHILD_NAME, CHILD_ID):
+        page = login_as("worker").get("/admin/households/", {"q": query}).content.decode()
+        assert home not in page, query

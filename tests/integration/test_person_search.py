@@ -96,3 +96,28 @@ def test_without_order_by_match_the_callers_order_stays(people):
 def test_the_admin_search_lists_the_matches(login_as, people):
     html = login_as("city").get("/admin/persons/", {"q": "张三"}).content.decode()
     assert "张三丰" in html and "张伟" not in html
+
+
+def test_the_household_list_finds_a_file_by_any_members_name_initials_or_id(login_as, ledger):
+    """Issue 13 item 6: `/admin/households/?q=王秀兰` found nothing; the file list now finds
+    households by their members, within the scope."""
+    from tests.integration.conftest import ZHANG_ID
+
+    client = login_as("street")
+    home = ledger["home"].file_number
+    for query in ("张三", "张", "zs", ZHANG_ID, "13812345678", "东华门大街1号", home):
+        page = client.get("/admin/households/", {"q": query}).content.decode()
+        assert home in page, query
+    assert (
+        ledger["assigned"].file_number
+        not in client.get("/admin/households/", {"q": "张三"}).content.decode()
+    )
+    # Outside the scope nothing is found, even by an exact name.
+    assert (
+        ledger["far"].file_number
+        not in client.get("/admin/households/", {"q": "王五"}).content.decode()
+    )
+    assert (
+        ledger["far"].file_number
+        in login_as("city").get("/admin/households/", {"q": "王五"}).content.decode()
+    )
