@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import devices, exits, handovers, my_work, pdf, plans, triage, visits
+from .views import assignments, devices, exits, handovers, my_work, pdf, plans, triage, visits
 from .views.casework import (
     case_close_confirm_view,
     case_close_reject_view,
@@ -84,6 +84,17 @@ urlpatterns = [
         name="backoffice_visit",
     ),
     path("households/<int:pk>/exit/", exits.household_exit_view, name="backoffice_household_exit"),
+    # M4: who serves the household.
+    path(
+        "households/<int:pk>/assign/",
+        assignments.household_assign_view,
+        name="backoffice_household_assign",
+    ),
+    path(
+        "households/<int:pk>/assignments/<int:assignment_id>/end/",
+        assignments.assignment_end_view,
+        name="backoffice_assignment_end",
+    ),
     path(
         "households/<int:pk>/reenter/",
         exits.household_reenter_view,

@@ -67,6 +67,7 @@ class AuditAction(models.TextChoices):
     EXIT = "exit", _("退出台账")  # D3
     REENTER = "reenter", _("重新纳入台账")  # D3
     HANDOVER = "handover", _("移交其他辖区")  # B8
+    ASSIGN_END = "assign_end", _("结束分派")
     HANDOVER_RETURN = "handover_return", _("退回移交")  # B8
 
 
@@ -232,6 +233,7 @@ class TimelineKind(models.TextChoices):
     PLAN = "plan", _("帮扶计划")  # L7
     EXIT = "exit", _("退出台账")  # D3
     REENTRY = "reentry", _("重新纳入")  # D3
+    ASSIGNMENT = "assignment", _("分派社工")  # M4: who serves the household
 
 
 class DeadlineState(models.TextChoices):

@@ -55,3 +55,8 @@ def user_can_revise_plan(user) -> bool:
 def user_can_decide_exit(user) -> bool:
     """D3: a household or member leaves the ledger, or re-enters (district or station staff)."""
     return user.has_perm("backoffice.decide_exit")
+
+
+def user_can_assign_households(user) -> bool:
+    """M4: assign a household to an agency worker, or end it (district or station staff)."""
+    return user.has_perm("backoffice.assign_household")

@@ -120,6 +120,8 @@ class HouseholdAssignment(models.Model):
     class Meta:
         verbose_name = _("分派")
         verbose_name_plural = _("分派")
+        # M4: a station or district decides which agency worker serves a household.
+        permissions = [("assign_household", _("分派或结束分派承接家庭的社工"))]
         constraints = [
             models.UniqueConstraint(fields=["household", "worker"], name="unique_household_worker")
         ]

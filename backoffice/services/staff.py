@@ -41,6 +41,8 @@ CONFIRM_CASE_CLOSURE = "backoffice.confirm_case_closure"
 # D3: the decision that a household or member leaves the ledger, or re-enters, is the civil
 # affairs staff's (district, station); agencies make the review visit it rests on.
 EXIT_DECISION = "backoffice.decide_exit"
+# M4: the civil-affairs staff assign households to agency workers and end assignments.
+ASSIGN = "backoffice.assign_household"
 
 # What each role's group may do in the admin. Ledger rows are further cut by the scope.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
@@ -64,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *CASEWORK_WRITE,
         CONFIRM_CASE_CLOSURE,
         EXIT_DECISION,
+        ASSIGN,
     ],
     Role.STREET_STATION: [
         ADMIN_ACCESS,
@@ -77,6 +80,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *CASEWORK_WRITE,
         CONFIRM_CASE_CLOSURE,
         EXIT_DECISION,
+        ASSIGN,
     ],
     # An agency worker keeps assigned files up to date but opens no new household: a file it
     # opened would not be assigned to it, so it could not see it.

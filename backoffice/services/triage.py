@@ -37,6 +37,7 @@ from ..enums import (
 from ..models import Agency, Handover, Household, Need, Person, PersonCategory, Triage, Visit
 from ..scope import in_scope, scope_queryset, scope_require
 from ..workdays import Due, add_workdays, deadline_state
+from .assignments import assignment_carry_over
 from .errors import RuleError
 from .events import event_record
 from .ledger import household_create, household_require_open, person_by_id_number, person_create
@@ -221,6 +222,8 @@ def _into_file(*, report: Report, person: Person, need_type: str, actor: Actor) 
     ledger_record_save(actor=actor, record=need, changed_fields=["need_type", "description"])
     Visit.objects.filter(report=report, household__isnull=True).update(household=household)
     triage = _triage(report)
+    # M4: the worker triage gave the report to serves the file it joins.
+    assignment_carry_over(actor=actor, household=household, worker=triage.worker)
     triage.household = household
     triage.decided_at, triage.decided_by = timezone.now(), actor.user
     triage.save()

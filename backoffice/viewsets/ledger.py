@@ -19,10 +19,12 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from ..actor import request_actor
 from ..children import child_record_refuse, child_view_of_households, persons_visible
 from ..enums import AuditAction, Category, HouseholdStatus
+from ..forms.assignments import AssignForm, AssignmentEndForm
 from ..forms.base import add_rule_error
 from ..forms.ledger import BenefitForm, HouseholdForm, NeedForm, PersonCategoryForm, PersonForm
 from ..listing import PlainColumn, QuickListingMixin, QuickSelect, streets_in_scope
 from ..models import Benefit, Household, Need, Person, PersonCategory
+from ..permissions import user_can_assign_households
 from ..scope import scope_queryset
 from ..services.cases import household_casework
 from ..services.errors import RuleError
@@ -167,6 +169,10 @@ class HouseholdInspectView(ScopedInspectMixin, InspectView):
             can_add_person=user.has_perm("backoffice.add_person"),
             can_edit_records=user.has_perm("backoffice.change_personcategory"),
             casework=household_casework(household, today=timezone.localdate()),  # U1-U10
+            assignments=household.assignments.select_related("worker", "agency"),  # M4
+            can_assign=user_can_assign_households(user),
+            assign_form=AssignForm(household=household, actor=actor),
+            end_form=AssignmentEndForm(),
             work=household_work_sections(household=household, user=user),  # L6, L7, D3
         )
         event_record(actor=actor, action=AuditAction.VIEW, obj=household)

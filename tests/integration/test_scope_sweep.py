@@ -71,7 +71,7 @@ def _objects(world):
 NO_FORM_ROUTES = re.compile(
     r"(results/$|/pdf/|download|reveal|/status/$|/sessions/$|/complete/$|/close/|/assign/$|"
     r"/visit/$|/accept/$|/merge/$|/request-info/$|/reject/$|/acknowledge/$|/return/$|"
-    r"/retry/$|/unlock/$|/issue/$|/link/$|/delete/|attachments|cases/<int:pk>/edit/$)"
+    r"/retry/$|/unlock/$|/issue/$|/link/$|/delete/|attachments|cases/<int:pk>/edit/$|/end/$)"
 )
 
 
