@@ -27,6 +27,7 @@ urlpatterns = [
         name="backoffice_report_request_info",
     ),
     path("reports/<int:pk>/reject/", triage.report_reject_view, name="backoffice_report_reject"),
+    path("reports/<int:pk>/reveal/", triage.report_reveal_view, name="backoffice_report_reveal"),
     path(
         "reports/<int:pk>/attachments/<int:attachment_id>/",
         triage.attachment_download,

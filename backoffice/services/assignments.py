@@ -83,6 +83,7 @@ def assignment_end(*, actor: Actor, assignment: HouseholdAssignment, reason: str
     assignment.delete()
 
 
+@transaction.atomic
 def assignment_carry_over(*, actor: Actor, household: Household, worker) -> None:
     """Triage assigned the report to a worker: the file it joins goes to the same worker, when
     the worker's agency serves the household's district (a handed-over report's may not)."""

@@ -35,6 +35,7 @@ from ..enums import (
     VisitKind,
 )
 from ..models import Agency, Handover, Household, Need, Person, PersonCategory, Triage, Visit
+from ..permissions import user_can_reveal_identifiers, user_can_see_reporter
 from ..scope import in_scope, scope_queryset, scope_require
 from ..workdays import Due, add_workdays, deadline_state
 from .assignments import assignment_carry_over
@@ -491,6 +492,46 @@ def handovers_incoming(who) -> QuerySet:
     return Handover.objects.filter(
         status=HandoverStatus.OPEN, person__household__in=holders
     ).order_by("due_on", "id")
+
+
+# F1: the station calls the person (or the reporter) within one working day of learning of the
+# hardship, so it may see a report's full numbers, as on a person's record (B3): with the
+# permission, a written reason, audited. The reporter's number needs the reporter permission
+# too (B7: hidden from agencies).
+REPORT_IDENTIFIERS = {
+    "subject_phone": ("subject_phone_encrypted", "当事人电话"),
+    "subject_id": ("subject_id_encrypted", "当事人身份证号"),
+    "reporter_phone": ("reporter_phone_encrypted", "反映人电话"),
+}
+
+
+def report_identifier_choices(who) -> list[tuple[str, str]]:
+    user = getattr(who, "user", who)
+    return [
+        (field, label)
+        for field, (_column, label) in REPORT_IDENTIFIERS.items()
+        if field != "reporter_phone" or user_can_see_reporter(user)
+    ]
+
+
+def report_reveal(*, actor: Actor, report: Report, field: str, reason: str) -> str:
+    """A report's full phone or ID number, recorded with the reason (B3, B7, C1, F1)."""
+    scope_require(actor, report)
+    if not user_can_reveal_identifiers(actor.user):
+        raise TriageError("查看完整号码需要专门授权。")
+    if field not in dict(report_identifier_choices(actor)):
+        raise TriageError("请选择要查看的号码。", field="field")
+    reason = reason.strip()
+    if len(reason) < 4:
+        raise TriageError("请具体说明查看原因（至少 4 个字）。", field="reason")
+    encrypted = getattr(report, REPORT_IDENTIFIERS[field][0])
+    event_record(
+        actor=actor,
+        action=AuditAction.REVEAL,
+        obj=report,
+        detail={"field": field, "reason": reason},
+    )
+    return identity.decrypt_value(encrypted) if encrypted else ""
 
 
 # Reads -----------------------------------------------------------------------------------------

@@ -6,12 +6,14 @@ report outside the user's jurisdiction answers 404 (SECURITY B1).
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from intake.enums import OPEN_STATUSES
 from intake.models import Report
@@ -20,7 +22,12 @@ from ..actor import request_actor
 from ..enums import AuditAction
 from ..forms.base import add_rule_error
 from ..forms.triage import AcceptForm, AssignForm, MergeForm, ReasonForm, VisitForm
-from ..permissions import user_can_record_visit, user_can_see_reporter, user_can_triage
+from ..permissions import (
+    user_can_record_visit,
+    user_can_reveal_identifiers,
+    user_can_see_reporter,
+    user_can_triage,
+)
 from ..scope import in_scope, scope_queryset
 from ..services.errors import RuleError
 from ..services.events import event_record
@@ -30,9 +37,11 @@ from ..services.triage import (
     report_assign,
     report_clocks,
     report_duplicates,
+    report_identifier_choices,
     report_merge,
     report_reject,
     report_request_info,
+    report_reveal,
     report_visit_record,
 )
 
@@ -64,6 +73,7 @@ def _workspace(request, report: Report, status: int = 200, **forms):
         "can_triage": user_can_triage(user),
         "can_visit": user_can_record_visit(user),
         "show_reporter": user_can_see_reporter(user),
+        "can_reveal": user_can_reveal_identifiers(user),
         "assign_form": forms.get("assign_form") or AssignForm(report=report, user=user),
         "visit_form": forms.get("visit_form") or VisitForm(),
         "accept_form": forms.get("accept_form")
@@ -237,3 +247,40 @@ def attachment_download(request, pk: int, attachment_id: int):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+class ReportRevealForm(forms.Form):
+    field = forms.ChoiceField(
+        label=_("查看项目"), error_messages={"required": _("请选择要查看的号码。")}
+    )
+    reason = forms.CharField(
+        label=_("查看原因"),
+        min_length=4,
+        max_length=200,
+        error_messages={
+            "required": _("请填写查看完整号码的工作原因。"),
+            "min_length": _("请具体说明查看原因（至少 4 个字）。"),
+        },
+        widget=forms.TextInput(attrs={"placeholder": _("例如：电话联系当事人，约定入户时间")}),
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = report_identifier_choices(actor)
+
+
+@require_http_methods(["GET", "POST"])
+def report_reveal_view(request, pk: int):
+    """F1: the station calls the person within a working day: the full number, with a reason."""
+    report = _report(request, pk)
+    _require(user_can_reveal_identifiers(request.user))
+    actor = request_actor(request)
+    form = ReportRevealForm(request.POST or None, actor=actor)
+    revealed = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            revealed = report_reveal(actor=actor, report=report, **form.cleaned_data)
+        except RuleError as error:
+            add_rule_error(form, error)
+    context = {"report": report, "form": form, "revealed": revealed}
+    return render(request, "backoffice/triage/reveal.html", context)

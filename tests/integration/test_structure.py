@@ -453,6 +453,7 @@ def _is_atomic(function) -> bool:
 NOT_WRITES = {
     "backoffice.services.pdf.household_pdf",
     "backoffice.services.ledger.person_reveal",
+    "backoffice.services.triage.report_reveal",
     "backoffice.services.ledger.person_id_check",
     "backoffice.services.plans.plan_names_hidden_child",
     "backoffice.services.events.event_record",

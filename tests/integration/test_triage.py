@@ -317,3 +317,42 @@ def test_g4_two_staff_accepting_at_once_make_one_ledger_entry(transactional_db, 
         thread.join()
     assert sorted(outcomes) == ["accepted", "refused"]
     assert Household.objects.count() == 1 and Person.objects.count() == 1
+
+
+def test_f1_the_station_reveals_the_persons_phone_with_a_reason_to_call_them(login_as, reports):
+    """Issue 13 item 5: the phone is masked in triage; calling within a working day needs it."""
+    report = reports["home"]
+    client = login_as("street")
+    workspace = client.get(f"/admin/reports/{report.pk}/").content.decode()
+    assert "136****2222" in workspace and "13600002222" not in workspace
+    assert f"/admin/reports/{report.pk}/reveal/" in workspace
+    refused = client.post(f"/admin/reports/{report.pk}/reveal/", {"field": "subject_phone"})
+    assert "请填写查看完整号码的工作原因" in refused.content.decode()
+    assert "13600002222" not in refused.content.decode()
+    shown = client.post(
+        f"/admin/reports/{report.pk}/reveal/",
+        {"field": "subject_phone", "reason": "电话联系当事人约定入户"},
+    ).content.decode()
+    assert "13600002222" in shown
+    event = AuditEvent.objects.get(action=AuditAction.REVEAL, object_id=str(report.pk))
+    assert event.detail == {"field": "subject_phone", "reason": "电话联系当事人约定入户"}
+    reporter = client.post(
+        f"/admin/reports/{report.pk}/reveal/",
+        {"field": "reporter_phone", "reason": "核实反映情况"},
+    ).content.decode()
+    assert "13700001111" in reporter
+
+
+def test_f1_without_the_permission_no_number_is_revealed(login_as, reports, demo_users):
+    from backoffice.models import Agency
+
+    report = reports["home"]
+    Triage.objects.create(report=report, agency=Agency.objects.get(), worker=demo_users["worker"])
+    for username in ("worker", "dongcheng"):
+        response = login_as(username).post(
+            f"/admin/reports/{report.pk}/reveal/",
+            {"field": "subject_phone", "reason": "电话联系当事人"},
+        )
+        assert response.status_code in (302, 403)
+        assert b"13600002222" not in response.content
+    assert login_as("street").get(f"/admin/reports/{reports['far'].pk}/reveal/").status_code == 404
