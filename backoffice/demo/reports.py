@@ -2,7 +2,11 @@
 
 Some are urgent, some overdue on the working-day calendar, some assigned or visited, some
 already in the ledger; most are in the demo station's street (东华门街道) so the `street`
-and `worker` accounts see them. Deterministic for a given seed.
+and `worker` accounts see them. Deterministic for a given seed and day.
+
+Each report is filed as of the moment it was received, over the past week and never in the
+future: its reference (BJyymmdd of that day), submission time, the day the station learned of
+it and so its deadlines agree, as they do for a report a resident files (issue 13, item 10).
 """
 
 from __future__ import annotations
@@ -44,8 +48,24 @@ HELP = {
 }
 
 
+# How many days before `today` the demo reports arrived: a few today, most within the week.
+DAYS_AGO = (0, 0, 1, 2, 3, 5, 8)
+
+
 def random_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def _latest_moment(today: dt.date) -> dt.datetime:
+    """Now when `today` is today; else the end of that day (a demo built for another day)."""
+    if today == timezone.localdate():
+        return timezone.now()
+    return timezone.make_aware(dt.datetime.combine(today, dt.time(23, 59)))
+
+
+def _moment(day: dt.date, hour: int, minute: int, latest: dt.datetime) -> dt.datetime:
+    """`day` at office time in Beijing, but never later than `latest`."""
+    return min(timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute))), latest)
 
 
 @transaction.atomic
@@ -54,6 +74,7 @@ def demo_reports_create(*, count: int, seed: int = 2026, today: dt.date | None =
     require_demo_allowed()
     rng = random.Random(seed)
     today = today or timezone.localdate()
+    latest = _latest_moment(today)
     streets = list(
         Area.objects.filter(level="street", district_id="110101000000", is_legal_unit=True)
     )
@@ -104,27 +125,40 @@ def demo_reports_create(*, count: int, seed: int = 2026, today: dt.date | None =
             help_needed=HELP[category],
             urgency_reasons=[UrgencyReason.ELDER_UNREACHABLE] if urgent else [],
         )
+        learned = today - dt.timedelta(days=rng.choice(DAYS_AGO))
+        received = _moment(learned, rng.randint(8, 18), rng.randint(0, 59), latest)
+        # Filed as of the moment it arrived: the reference, submission time and learned_on
+        # (where the F1 clock starts) all come from `received`.
         report, _created = report_submit(
-            form_token=uuid.UUID(int=rng.getrandbits(128)), fields=fields, uploads=[]
+            form_token=uuid.UUID(int=rng.getrandbits(128)),
+            fields=fields,
+            uploads=[],
+            now=received,
         )
-        learned = today - dt.timedelta(days=rng.choice([0, 0, 1, 2, 3, 5, 8]))
-        Report.objects.filter(pk=report.pk).update(learned_on=learned)
         stage = number % 5
+        changed = received  # each step after the one before, none in the future
         if stage >= 2 and agency and worker:
+            assigned = changed = min(received + dt.timedelta(hours=2), latest)
             Triage.objects.update_or_create(
                 report=report,
-                defaults={"agency": agency, "worker": worker, "assigned_at": timezone.now()},
+                defaults={"agency": agency, "worker": worker, "assigned_at": assigned},
             )
-            Report.objects.filter(pk=report.pk).update(status=ReportStatus.ASSIGNED)
+            Report.objects.filter(pk=report.pk).update(
+                status=ReportStatus.ASSIGNED, status_changed_at=assigned
+            )
         if stage >= 3:
+            visited_on = min(today, learned + dt.timedelta(days=1))
             Visit.objects.create(
                 kind=VisitKind.INTAKE_INTERVIEW,
                 report=report,
-                visited_on=min(today, learned + dt.timedelta(days=1)),
+                visited_on=visited_on,
                 visitors="东华门站社工",
                 findings="情况基本属实，需进一步评估。",
                 needs=HELP[category],
                 recorded_by=station,
             )
-            Report.objects.filter(pk=report.pk).update(status=ReportStatus.VISITED)
+            Report.objects.filter(pk=report.pk).update(
+                status=ReportStatus.VISITED,
+                status_changed_at=max(_moment(visited_on, 16, 0, latest), changed),
+            )
     return count
