@@ -17,6 +17,7 @@ from .views.reveal import person_reveal_view
 urlpatterns = [
     path("my-work/", my_work.my_work_view, name="backoffice_my_work"),
     path("reports/<int:pk>/", triage.report_workspace, name="backoffice_report"),
+    path("reports/leads/new/", triage.lead_register_view, name="backoffice_lead_register"),
     path("reports/<int:pk>/assign/", triage.report_assign_view, name="backoffice_report_assign"),
     path("reports/<int:pk>/visit/", triage.report_visit_view, name="backoffice_report_visit"),
     path("reports/<int:pk>/accept/", triage.report_accept_view, name="backoffice_report_accept"),

@@ -12,6 +12,12 @@ class ReporterType(models.TextChoices):
     RESIDENTS_COMMITTEE = "residents_committee", _("居民委员会")
     AGENCY = "agency", _("社会工作服务机构")
     OTHER = "other", _("其他")
+    # F2/F3: a lead a station registers (an approval, a survey sweep), never the public.
+    STAFF = "staff", _("工作人员登记")
+
+
+# What the public form offers.
+PUBLIC_REPORTER_TYPES = [(v, label) for v, label in ReporterType.choices if v != "staff"]
 
 
 # U2: a committee or an agency applies on the person's behalf (代理申请).

@@ -132,7 +132,7 @@ def subject_birth_and_child(fields: ReportFields, today: dt.date) -> tuple[dt.da
     return birth, age < CHILD_AGE or fields.subject_declared_child
 
 
-def _identifier_columns(prefix: str, *, id_number: str = "", phone: str = "") -> dict:
+def identifier_columns(prefix: str, *, id_number: str = "", phone: str = "") -> dict:
     values: dict[str, str] = {}
     if id_number:
         values.update(
@@ -254,8 +254,8 @@ def _report_rows(
         what_happened=fields.what_happened,
         help_needed=fields.help_needed,
         benefits_received=fields.benefits_received,
-        **_identifier_columns("reporter", phone=fields.reporter_phone),
-        **_identifier_columns(
+        **identifier_columns("reporter", phone=fields.reporter_phone),
+        **identifier_columns(
             "subject", id_number=fields.subject_id_number, phone=fields.subject_phone
         ),
     )

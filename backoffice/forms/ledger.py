@@ -292,7 +292,7 @@ class PersonForm(VersionedFormMixin, LedgerForm):
 LONG_ITEMS = {"basic_situation", "emergency_situation", "parents_situation"}
 
 
-def _subtype_choices():
+def subtype_choices():
     return [("", "---------")] + [
         (str(Category(cat).label), [(sub, Subtype(sub).label) for sub in subs])
         for cat, subs in SUBTYPES_BY_CATEGORY.items()
@@ -304,13 +304,17 @@ class PersonCategoryForm(LedgerForm):
 
     subtype = forms.ChoiceField(
         label=_("类别与细类"),
-        choices=_subtype_choices,
+        choices=subtype_choices,
         error_messages={"required": _("请选择救助类别。")},
     )
     no_benefits = forms.BooleanField(
         label=_("经核实未享受任何保障待遇"),
         required=False,
-        help_text=_("适用于 S1-S4：没有任何保障待遇时勾选，台账即视为已填写“享受保障情况”。"),
+        # L1-L4: the four categories (S1-S4) whose ledger standard lists the benefits held.
+        help_text=_(
+            "适用于社会救助对象、困境老年人、困境儿童和生活困难的重度残疾人：没有任何保障待遇时"
+            "勾选，台账即视为已填写“享受保障情况”。"
+        ),
     )
 
     class Meta:
@@ -322,7 +326,8 @@ class PersonCategoryForm(LedgerForm):
         super().__init__(*args, **kwargs)
         for item, categories in DETAIL_ITEMS.items():
             label = ITEM_LABELS[item]
-            help_text = _("适用于：%(cats)s") % {"cats": "、".join(categories)}
+            names = "、".join(str(Category(category).label) for category in categories)
+            help_text = _("适用于：%(cats)s") % {"cats": names}
             if item in DETAIL_CHOICES:
                 field = forms.ChoiceField(
                     label=label,

@@ -10,11 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from intake.enums import OPEN_STATUSES
 from intake.models import Report
+from portal import identity
 
-from ..enums import NeedType, Relation, Role, Sex
-from ..models import Agency, Household
+from ..enums import AreaLevel, EntryRoute, NeedType, Relation, Role, Sex
+from ..models import Agency, Area, Household
 from ..scope import scope_queryset
 from .base import DATE_INVALID, ScopedChoicesMixin
+from .ledger import NAME_RE, CommunityChoiceField, subtype_choices
 
 
 class AssignForm(ScopedChoicesMixin, forms.Form):
@@ -159,3 +161,86 @@ class ReasonForm(forms.Form):
             "min_length": _("请具体说明（至少 4 个字）。"),
         },
     )
+
+
+class LeadForm(ScopedChoicesMixin, forms.Form):
+    """F2/F3: a lead a station registers itself (an approval, a survey sweep)."""
+
+    route = forms.ChoiceField(
+        label=_("线索来源"),
+        choices=[
+            (EntryRoute.APPROVAL, _("审批通过（社会救助对象，1 个工作日内入户访谈）")),
+            (EntryRoute.SURVEY, _("摸排发现（老年人、儿童、残疾人，3 个工作日内纳入台账）")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择线索来源。")},
+    )
+    started_on = forms.DateField(
+        label=_("审批通过日期或基本情况调查完成日期"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("期限从这一天的次日起按工作日计算。"),
+        error_messages={"required": _("请填写审批通过或调查完成的日期。"), "invalid": DATE_INVALID},
+    )
+    name = forms.CharField(
+        label=_("姓名"), max_length=40, error_messages={"required": _("请填写当事人姓名。")}
+    )
+    id_number = forms.CharField(label=_("身份证号（可不填）"), max_length=24, required=False)
+    phone = forms.CharField(label=_("联系电话（可不填）"), max_length=24, required=False)
+    community = CommunityChoiceField(
+        label=_("社区（村）"),
+        queryset=Area.objects.filter(level=AreaLevel.COMMUNITY).select_related(
+            "district", "street"
+        ),
+        error_messages={
+            "required": _("请选择所在的社区（村）。"),
+            "invalid_choice": _("所选社区（村）不在您的辖区内。"),
+        },
+    )
+    address = forms.CharField(
+        label=_("住址"), max_length=200, error_messages={"required": _("请填写住址。")}
+    )
+    subtype = forms.ChoiceField(
+        label=_("困难类别"),
+        choices=subtype_choices,
+        error_messages={"required": _("请选择困难类别。")},
+    )
+    situation = forms.CharField(
+        label=_("基本情况"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请写明审批或摸排了解到的基本情况。")},
+    )
+    help_needed = forms.CharField(
+        label=_("帮扶需求"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请写明需要的帮扶。")},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not NAME_RE.match(name):
+            raise ValidationError(_("请填写真实姓名：2 至 40 个汉字或字母，少数民族姓名可含“·”。"))
+        return name
+
+    def clean_id_number(self):
+        raw = self.cleaned_data.get("id_number", "").strip()
+        if not raw:
+            return ""
+        try:
+            return identity.normalize_id_number(raw)
+        except identity.IdNumberError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean_phone(self):
+        raw = self.cleaned_data.get("phone", "").strip()
+        if not raw:
+            return ""
+        try:
+            return identity.normalize_phone(raw)
+        except identity.PhoneError as exc:
+            raise ValidationError(str(exc)) from None

@@ -12,19 +12,23 @@ transaction.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from intake.enums import OPEN_STATUSES, ReportStatus
+from intake.enums import OPEN_STATUSES, ReporterType, ReportStatus
 from intake.models import Report
+from intake.services import identifier_columns, new_reference
 from portal import identity
 
 from ..actor import Actor
+from ..children import child_birth_cutoff
 from ..enums import (
     AuditAction,
+    Category,
     DeadlineState,
     EntryRoute,
     HandoverKind,
@@ -41,7 +45,13 @@ from ..workdays import Due, add_workdays, deadline_state
 from .assignments import assignment_carry_over
 from .errors import RuleError
 from .events import event_record
-from .ledger import household_create, household_require_open, person_by_id_number, person_create
+from .ledger import (
+    CATEGORY_OF_SUBTYPE,
+    household_create,
+    household_require_open,
+    person_by_id_number,
+    person_create,
+)
 from .ledger_edits import ledger_record_save
 
 # F1-F3: (visit within N working days, in the ledger within N working days), None = no clock.
@@ -374,6 +384,86 @@ def report_reject(*, report_id: int, reason: str, actor: Actor) -> Report:
     report = _locked_open_report(report_id, actor=actor)
     _close(
         report, status=ReportStatus.REJECTED, note=reason, actor=actor, action=AuditAction.REJECT
+    )
+    return report
+
+
+# Leads that staff register (F2, F3) -------------------------------------------------------------
+
+# F2 follows an approval for social assistance (S1); F3 a survey sweep that found elderly,
+# children or disabled people in difficulty (S2-S4).
+LEAD_CATEGORIES = {
+    EntryRoute.APPROVAL: (Category.S1,),
+    EntryRoute.SURVEY: (Category.S2, Category.S3, Category.S4),
+}
+LEAD_DATE_LABELS = {EntryRoute.APPROVAL: "审批通过日期", EntryRoute.SURVEY: "基本情况调查完成日期"}
+
+
+@dataclass(frozen=True)
+class Lead:
+    """What a station types for an approval-route or survey-route lead."""
+
+    route: str
+    started_on: dt.date  # approval granted (F2) or basic investigation complete (F3)
+    name: str
+    community: object  # an Area of level community
+    address: str
+    subtype: str
+    situation: str
+    help_needed: str
+    id_number: str = ""
+    phone: str = ""
+
+
+@transaction.atomic
+def lead_register(*, actor: Actor, lead: Lead) -> Report:
+    """F2/F3: a station registers a lead that did not come from the public, and the queue runs
+    its clock from the day it started, in working days: the home visit within 1 working day of
+    an approval (F2), in the ledger within 3 working days of the basic investigation (F3)."""
+    if lead.route not in LEAD_CATEGORIES:
+        raise TriageError("请选择线索来源：审批通过或摸排发现。", field="route")
+    scope_require(actor, lead.community)
+    label = LEAD_DATE_LABELS[lead.route]
+    today = timezone.localdate()
+    if lead.started_on > today:
+        raise TriageError(f"{label}不能晚于今天。", field="started_on")
+    if lead.started_on < today - dt.timedelta(days=366):
+        raise TriageError(f"{label}早于一年前，请核对。", field="started_on")
+    category = CATEGORY_OF_SUBTYPE.get(lead.subtype)
+    if category not in LEAD_CATEGORIES[lead.route]:
+        allowed = "、".join(str(Category(c).label) for c in LEAD_CATEGORIES[lead.route])
+        raise TriageError(f"该来源的线索应为：{allowed}。", field="subtype")
+    now = timezone.now()
+    community = lead.community
+    birth = identity.birth_date_from_id(lead.id_number) if lead.id_number else None
+    report = Report.objects.create(
+        reference=new_reference(now),
+        form_token=uuid.uuid4(),
+        route=lead.route,
+        learned_on=lead.started_on,
+        submitted_at=now,
+        status_changed_at=now,
+        reporter_type=ReporterType.STAFF,
+        reporter_name=actor.name[:40],
+        subject_name=lead.name.strip(),
+        subject_birth_date=birth,
+        subject_is_child=birth is not None and birth > child_birth_cutoff(),
+        district_id=community.district_id,
+        street_id=community.street_id,
+        community=community,
+        address=lead.address.strip(),
+        category=category,
+        subtype=lead.subtype,
+        what_happened=lead.situation.strip(),
+        help_needed=lead.help_needed.strip(),
+        **identifier_columns("subject", id_number=lead.id_number, phone=lead.phone),
+    )
+    _triage(report)
+    event_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=report,
+        detail={"route": lead.route, "fields": ["started_on", "subject", "subtype"]},
     )
     return report
 

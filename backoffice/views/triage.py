@@ -21,7 +21,7 @@ from intake.models import Report
 from ..actor import request_actor
 from ..enums import AuditAction
 from ..forms.base import add_rule_error
-from ..forms.triage import AcceptForm, AssignForm, MergeForm, ReasonForm, VisitForm
+from ..forms.triage import AcceptForm, AssignForm, LeadForm, MergeForm, ReasonForm, VisitForm
 from ..permissions import (
     user_can_record_visit,
     user_can_reveal_identifiers,
@@ -33,6 +33,8 @@ from ..services.errors import RuleError
 from ..services.events import event_record
 from ..services.triage import (
     AcceptChoices,
+    Lead,
+    lead_register,
     report_accept,
     report_assign,
     report_clocks,
@@ -284,3 +286,19 @@ def report_reveal_view(request, pk: int):
             add_rule_error(form, error)
     context = {"report": report, "form": form, "revealed": revealed}
     return render(request, "backoffice/triage/reveal.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def lead_register_view(request):
+    """F2/F3: register an approval-route or survey-route lead; its clock runs in the queue."""
+    _require(user_can_triage(request.user))
+    form = LeadForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = lead_register(actor=request_actor(request), lead=Lead(**form.cleaned_data))
+        except RuleError as error:
+            add_rule_error(form, error)
+        else:
+            messages.success(request, f"已登记线索 {report.reference}，期限已开始计算。")
+            return redirect("backoffice_report", pk=report.pk)
+    return render(request, "backoffice/triage/lead.html", {"form": form})

@@ -16,6 +16,7 @@ from intake.models import Report
 from ..enums import VisitKind
 from ..listing import FileLinkColumn, PlainColumn, QuickListingMixin, QuickSelect, streets_in_scope
 from ..models import Visit
+from ..permissions import user_can_triage
 from ..scope import scope_queryset
 from ..services.triage import handovers_incoming, report_clocks
 from .base import BackOfficeViewSet
@@ -97,6 +98,7 @@ class ReportIndexView(QuickListingMixin, IndexView):
             )
         # B8: the queue also shows what other jurisdictions handed over to this one.
         context["incoming_handovers"] = handovers_incoming(self.request.user).count()
+        context["can_register_leads"] = user_can_triage(self.request.user)  # F2, F3
         return context
 
 
