@@ -23,6 +23,7 @@ class Role(models.TextChoices):
     AGENCY_WORKER = "agency_worker", _("社工机构社工")
     AUDITOR = "auditor", _("审计员")
     CMS_EDITOR = "cms_editor", _("网站编辑")
+    REVIEWER = "reviewer", _("审核员")  # P1: approves site pages before they are published
     SECURITY_ADMIN = "security_admin", _("安全管理员")
     CHARITY = "charity", _("慈善组织")
 

@@ -61,3 +61,30 @@ class EntryRoute(models.TextChoices):
     REPORT = "report", _("群众反映")  # F1
     APPROVAL = "approval", _("救助审批")  # F2
     SURVEY = "survey", _("摸排调查")  # F3
+
+
+# The bureau's public site (P1).
+class PageKind(models.TextChoices):
+    """What a public page is; the search filter `type` takes these values."""
+
+    NOTICE = "notice", _("通知公告")
+    INTERPRETATION = "interpretation", _("政策解读")
+    STATISTICS = "statistics", _("统计数据")
+    DISCLOSURE = "disclosure", _("行政处罚公示")
+    PAGE = "page", _("其他页面")
+
+
+class NoticeStatus(models.TextChoices):
+    VALID = "valid", _("有效")
+    EXPIRED = "expired", _("失效")
+    REVISED = "revised", _("已修订")
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("月度")
+    QUARTER = "quarter", _("季度")
+
+
+class PartyKind(models.TextChoices):
+    ORGANISATION = "organisation", _("法人或其他组织")
+    PERSON = "person", _("自然人")

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from backoffice.views.devices import enrol
@@ -22,6 +23,10 @@ urlpatterns = [
         name="wagtailcore_login",
     ),
     path("report/", include("intake.urls")),
+    # P1: the bureau's public site beside the pages Wagtail serves.
+    path("search/", views.search_view, name="portal_search"),
+    path("feeds/notices.xml", views.NoticesFeed(), name="portal_notices_feed"),
+    path("sitemap.xml", sitemap, name="portal_sitemap"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -40,6 +40,7 @@ DEMO_ACCOUNTS = [
     ),
     DemoAccount("auditor", "审计演示", Role.AUDITOR, None, "只看审计日志"),
     DemoAccount("editor", "编辑演示", Role.CMS_EDITOR, None, "只管理网站页面"),
+    DemoAccount("reviewer", "审核演示", Role.REVIEWER, None, "审核网站页面，批准后发布"),
     DemoAccount(
         "security", "安全管理演示", Role.SECURITY_ADMIN, None, "签发动态口令设备、解除锁定"
     ),

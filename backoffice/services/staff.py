@@ -105,9 +105,13 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "wagtaildocs.change_document",
         "wagtaildocs.choose_document",
     ],
+    # P1: the reviewer approves site pages (the site's workflow, portal/workflow.py) and keeps
+    # the site's menus; editors draft and submit, and cannot publish by themselves.
+    Role.REVIEWER: [ADMIN_ACCESS, "portal.change_sitenavigation"],
     Role.CHARITY: [],  # charities never enter the admin
 }
-EDITOR_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page"]
+EDITOR_PAGE_PERMISSIONS = ["add_page", "change_page"]
+REVIEWER_PAGE_PERMISSIONS = ["change_page", "publish_page"]
 # Jurisdiction level each role must be bound to (None: no area).
 ROLE_AREA_LEVEL: dict[Role, tuple[str, ...] | None] = {
     Role.CITY_BUREAU: (AreaLevel.CITY,),
@@ -133,10 +137,17 @@ def roles_sync_groups() -> dict[Role, Group]:
     editors = groups[Role.CMS_EDITOR]
     root = Page.get_first_root_node()
     if root is not None:
-        for codename in EDITOR_PAGE_PERMISSIONS:
-            GroupPagePermission.objects.get_or_create(
-                group=editors, page=root, permission=_permission(f"wagtailcore.{codename}")
-            )
+        for role, codenames in (
+            (Role.CMS_EDITOR, EDITOR_PAGE_PERMISSIONS),
+            (Role.REVIEWER, REVIEWER_PAGE_PERMISSIONS),
+        ):
+            GroupPagePermission.objects.filter(group=groups[role]).exclude(
+                permission__codename__in=codenames
+            ).delete()
+            for codename in codenames:
+                GroupPagePermission.objects.get_or_create(
+                    group=groups[role], page=root, permission=_permission(f"wagtailcore.{codename}")
+                )
     from wagtail.models import Collection
 
     collection = Collection.get_first_root_node()

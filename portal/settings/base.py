@@ -22,6 +22,8 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
+    "wagtail.contrib.table_block",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
 ]
 # SECURITY A1: django.contrib.admin is deliberately absent; the only back office is
 # the OTP-gated Wagtail admin.
@@ -148,7 +151,17 @@ WAGTAIL_PASSWORD_RESET_ENABLED = False  # SECURITY A5: a reset must never skip t
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# P1: Wagtail's search (the admin's page search) segments Chinese queries with jieba like
+# /search/ does (portal/search/wagtail_backend.py); INNER is the real backend.
+WAGTAILSEARCH_BACKENDS = {
+    "default": {
+        "BACKEND": "portal.search.wagtail_backend",
+        "INNER": "wagtail.search.backends.database",
+    }
+}
+# The public site (issue 14): rendered pages are cached this long (portal/cache.py); any
+# publish or menu change makes them stale at once.
+PORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "300"))
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000

@@ -13,7 +13,7 @@ from backoffice.demo.ledger import demo_households_create
 from backoffice.demo.reports import demo_reports_create
 from backoffice.models import Area, Household
 from backoffice.services.areas import areas_load
-from portal.services import home_page_ensure
+from portal.services import demo_site_load, home_page_ensure
 
 
 class Command(BaseCommand):
@@ -61,6 +61,8 @@ class Command(BaseCommand):
         areas_load(Area)
         home_page_ensure()
         accounts = demo_accounts_create()
+        site = demo_site_load()  # issue 14: the seed notice and demo pages of each type
+        self.stdout.write(f"网站页面：新建 {site.created} 个，更新 {site.updated} 个。")
         self.stdout.write(f"演示账号（密码 {DEMO_PASSWORD}，TOTP 密钥 {DEMO_TOTP_SECRET}）：")
         for account in accounts:
             self.stdout.write(f"  {account.username:<10} {account.description}")
