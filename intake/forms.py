@@ -1,7 +1,8 @@
-"""The public report form (F1, U2, D2, D4, E1, E5). Works on a phone without JavaScript.
+"""The public report form (F1, U2, D2, D4, E1, E5, G5). Works on a phone without JavaScript.
 
 Every bad field gets a Chinese message and the page comes back with everything typed kept
-(files excepted: browsers never refill a file input, and the page says so).
+(files excepted: browsers never refill a file input, and the page says so). The file limits it
+announces are read from the settings the server enforces.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.choices import normalize_choices
+from django.utils.functional import cached_property, lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +23,7 @@ from portal import identity
 from portal.enums import SUBTYPES_BY_CATEGORY, Category, Subtype
 
 from .areas import community_choices, district_choices, kept_once_found, street_choices
-from .enums import PROXY_REPORTERS, AttachmentKind, ReporterType, UrgencyReason
+from .enums import PROXY_REPORTERS, PUBLIC_REPORTER_TYPES, AttachmentKind, UrgencyReason
 from .services import ReportFields, subject_birth_and_child
 from .uploads import CleanUpload, UploadError, clean_upload
 
@@ -39,6 +41,39 @@ SUBTYPE_CHOICES = BLANK + [
     )
     for cat, subs in SUBTYPES_BY_CATEGORY.items()
 ]
+
+
+def megabytes(size: int) -> str:
+    """`10` for 10 MiB: the form, its script and the server count sizes alike."""
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
+def upload_limits() -> dict[str, int | str]:
+    """G5: the file limits the form announces, its script checks and the server enforces."""
+    return {
+        "max_files": settings.INTAKE_MAX_FILES,
+        "max_file_bytes": settings.INTAKE_MAX_FILE_BYTES,
+        "max_total_bytes": settings.INTAKE_MAX_UPLOAD_BYTES,
+        "max_file_mb": megabytes(settings.INTAKE_MAX_FILE_BYTES),
+        "max_total_mb": megabytes(settings.INTAKE_MAX_UPLOAD_BYTES),
+    }
+
+
+def _supporting_files_help() -> str:
+    return _(
+        "最多 %(count)d 个，PDF/JPG/PNG，每个不超过 %(file)s MB；连同委托书，附件合计不超过 "
+        "%(total)s MB。"
+    ) % {
+        "count": settings.INTAKE_MAX_FILES,
+        "file": megabytes(settings.INTAKE_MAX_FILE_BYTES),
+        "total": megabytes(settings.INTAKE_MAX_UPLOAD_BYTES),
+    }
+
+
+def _entrustment_file_help() -> str:
+    return _("PDF/JPG/PNG，不超过 %(file)s MB。") % {
+        "file": megabytes(settings.INTAKE_MAX_FILE_BYTES)
+    }
 
 
 def _text(label, *, max_length, required=True, rows=None, help_text="", required_message=""):
@@ -90,7 +125,7 @@ _AREAS_IN = {"street": street_choices, "community": community_choices}
 
 
 @kept_once_found
-def _area_choices(kind: str, code: str = "") -> list:
+def area_choices(kind: str, code: str = "") -> list:
     """The areas of one level after BLANK, normalized once per process (once they exist)."""
     rows = district_choices() if kind == "district" else _AREAS_IN[kind](code)
     return normalize_choices(BLANK + list(rows)) if rows else []
@@ -117,7 +152,7 @@ class ReportForm(forms.Form):
 
     reporter_type = SharedChoiceField(
         label=_("您是当事人的"),
-        choices=BLANK + list(ReporterType.choices),
+        choices=BLANK + PUBLIC_REPORTER_TYPES,
         error_messages={"required": _("请选择您的身份。")},
     )
     reporter_name = _text(
@@ -143,7 +178,9 @@ class ReportForm(forms.Form):
         help_text=_("写明当事人何时、以何种方式委托贵单位代为申请；也可以上传委托书。"),
     )
     entrustment_file = forms.FileField(
-        label=_("委托书（可选，PDF/JPG/PNG，10 MB 以内）"), required=False
+        label=_("委托书（可选）"),
+        required=False,
+        help_text=lazy(_entrustment_file_help, str)(),
     )
 
     subject_name = _text(
@@ -165,17 +202,22 @@ class ReportForm(forms.Form):
     district = SharedChoiceField(
         label=_("所在区"), choices=BLANK, error_messages={"required": _("请选择所在区。")}
     )
+    # The messages name the buttons as they are labelled (the buttons show without script).
     street = SharedChoiceField(
         label=_("街道（乡镇）"),
         choices=BLANK,
-        required=False,
-        error_messages={"invalid_choice": _("所选街道（乡镇）不属于所选的区，请重新选择。")},
+        error_messages={
+            "required": _("请选择街道（乡镇）；列表是空的时，请先点“列出街道（乡镇）”。"),
+            "invalid_choice": _("所选街道（乡镇）不属于所选的区，请重新选择。"),
+        },
     )
     community = SharedChoiceField(
         label=_("社区（村）"),
         choices=BLANK,
-        required=False,
-        error_messages={"invalid_choice": _("所选社区（村）不属于所选街道，请重新选择。")},
+        error_messages={
+            "required": _("请选择社区（村）；列表是空的时，请先点“列出社区（村）”。"),
+            "invalid_choice": _("所选社区（村）不属于所选街道，请重新选择。"),
+        },
     )
     address = _text(
         _("详细住址"),
@@ -212,7 +254,9 @@ class ReportForm(forms.Form):
         help_text=_("有生命危险请立即拨打 110 或 120。"),
     )
     supporting_files = MultipleFileField(
-        label=_("证明材料（可选，最多 5 个，PDF/JPG/PNG，每个 10 MB 以内）"), required=False
+        label=_("证明材料（可选）"),
+        required=False,
+        help_text=lazy(_supporting_files_help, str)(),
     )
 
     consent = forms.BooleanField(
@@ -226,10 +270,10 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].use_choices(_area_choices("district") or BLANK)
+        self.fields["district"].use_choices(area_choices("district") or BLANK)
         street, community = self.fields["street"], self.fields["community"]
-        street.use_choices(_area_choices("street", self._raw("district")) or BLANK)
-        community.use_choices(_area_choices("community", self._raw("street")) or BLANK)
+        street.use_choices(area_choices("street", self._raw("district")) or BLANK)
+        community.use_choices(area_choices("community", self._raw("street")) or BLANK)
         self.uploads: list[tuple[AttachmentKind, CleanUpload]] = []
 
     def _raw(self, name: str) -> str:
@@ -284,8 +328,29 @@ class ReportForm(forms.Form):
             raise ValidationError(_("住址太短，请写到街巷和门牌号。"))
         return address
 
+    @cached_property
+    def files_over_total(self) -> str:
+        """G5: the message when all files of the report together exceed the announced total,
+        else "". Checked before any file is read or re-encoded."""
+        names = (self.add_prefix("entrustment_file"), self.add_prefix("supporting_files"))
+        files = [f for name in names for f in self.files.getlist(name) if f]
+        total = sum(f.size for f in files)
+        if total <= settings.INTAKE_MAX_UPLOAD_BYTES:
+            return ""
+        return _(
+            "附件合计不能超过 %(limit)s MB（这次选择了 %(count)d 个文件，共 %(total)s MB），"
+            "请压缩图片或减少附件后重新选择。"
+        ) % {
+            "limit": megabytes(settings.INTAKE_MAX_UPLOAD_BYTES),
+            "count": len(files),
+            "total": megabytes(total),
+        }
+
     def clean_entrustment_file(self):
-        return self._clean_file(self.cleaned_data.get("entrustment_file"), "委托书")
+        uploaded = self.cleaned_data.get("entrustment_file")
+        if uploaded and self.files_over_total:
+            raise ValidationError(self.files_over_total)
+        return self._clean_file(uploaded, "委托书")
 
     def _clean_file(self, uploaded, label: str):
         if not uploaded:
@@ -298,7 +363,11 @@ class ReportForm(forms.Form):
     def clean_supporting_files(self):
         files = self.cleaned_data.get("supporting_files") or []
         if len(files) > settings.INTAKE_MAX_FILES:
-            raise ValidationError(_("证明材料最多上传 5 个文件。"))
+            raise ValidationError(
+                _("证明材料最多上传 %(count)d 个文件。") % {"count": settings.INTAKE_MAX_FILES}
+            )
+        if files and self.files_over_total:
+            raise ValidationError(self.files_over_total)
         cleaned, errors = [], []
         for uploaded in files:
             try:
@@ -315,7 +384,6 @@ class ReportForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("website"):  # E5: the honeypot was filled in
             raise ValidationError(_("提交未成功，请稍后重试。"))
-        self._check_area(cleaned)
         self._check_proxy(cleaned)
         self._check_child(cleaned)
         if (
@@ -329,15 +397,6 @@ class ReportForm(forms.Form):
         for upload in cleaned.get("supporting_files") or []:
             self.uploads.append((AttachmentKind.SUPPORTING, upload))
         return cleaned
-
-    def _check_area(self, cleaned):
-        if cleaned.get("district") and not cleaned.get("street") and "street" not in self.errors:
-            self.add_error(
-                "street", _("请选择街道（乡镇）。没有 JavaScript 时，请先点“列出街道”。")
-            )
-        elif cleaned.get("street") and not cleaned.get("community"):
-            if "community" not in self.errors:
-                self.add_error("community", _("请选择社区（村）。请先点“列出社区”。"))
 
     def _check_proxy(self, cleaned):
         """U2: a committee or agency applying for someone shows that it was entrusted."""
@@ -397,6 +456,13 @@ class ReportForm(forms.Form):
 
     def report_fields(self) -> ReportFields:
         return self._build(self.cleaned_data, id_number=self.cleaned_data["subject_id_number"])
+
+
+# Required fields say so to assistive technology as well as with the visible mark (the form
+# is `novalidate`: the server's Chinese messages, not the browser's, explain what is missing).
+for _field in ReportForm.base_fields.values():
+    if _field.required and not _field.widget.is_hidden:
+        _field.widget.attrs["aria-required"] = "true"
 
 
 class StatusLookupForm(forms.Form):

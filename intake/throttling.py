@@ -1,16 +1,23 @@
 """SECURITY E5: per-IP limits on the public forms, counted in the shared cache.
 
-A fixed window per hour is enough here: the point is to stop floods and guessing of lookup
-codes, not to shape traffic. Counts live in Redis in production, so every web node agrees.
+A fixed window per clock hour is enough here: the point is to stop floods and guessing of
+lookup codes, not to shape traffic. Counts live in Redis in production, so every web node
+agrees. The report form counts accepted reports and refused attempts in buckets of their own
+(the limits and why are in settings); two requests racing at the edge of a window may both
+pass, which a limit of this kind can afford.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from portal.client import client_address
+
+HOUR = 3600
 
 
 def client_ip(request) -> str:
@@ -18,15 +25,40 @@ def client_ip(request) -> str:
     return client_address(request) or "unknown"
 
 
-def rate_limit_hit(*, bucket: str, key: str, limit: int, window_seconds: int = 3600) -> bool:
-    """Count one attempt; True when the caller is over `limit` in the current window."""
+def _cache_key(bucket: str, key: str, window_seconds: int) -> str:
     window = int(time.time()) // window_seconds
-    cache_key = f"ratelimit:{bucket}:{key}:{window}"
+    return f"ratelimit:{bucket}:{key}:{window}"
+
+
+def rate_limit_count(*, bucket: str, key: str, window_seconds: int = HOUR) -> int:
+    """Count one event in `bucket` for `key`; returns the count in the current window."""
+    cache_key = _cache_key(bucket, key, window_seconds)
     if cache.add(cache_key, 1, timeout=window_seconds + 60):
-        return limit < 1
+        return 1
     try:
-        count = cache.incr(cache_key)
+        return cache.incr(cache_key)
     except ValueError:  # the key expired between add() and incr()
         cache.set(cache_key, 1, timeout=window_seconds + 60)
-        count = 1
-    return count > limit
+        return 1
+
+
+def rate_limit_hit(*, bucket: str, key: str, limit: int, window_seconds: int = HOUR) -> bool:
+    """Count one attempt; True when the caller is over `limit` in the current window."""
+    return rate_limit_count(bucket=bucket, key=key, window_seconds=window_seconds) > limit
+
+
+def rate_limit_reached(*, key: str, limits: dict[str, int], window_seconds: int = HOUR) -> str:
+    """The first bucket of `limits` ({bucket: limit}) whose count for `key` has reached its
+    limit in the current window, or "" when none has. Counts nothing (one cache read)."""
+    keys = {bucket: _cache_key(bucket, key, window_seconds) for bucket in limits}
+    counts = cache.get_many(keys.values())
+    for bucket, limit in limits.items():
+        if counts.get(keys[bucket], 0) >= limit:
+            return bucket
+    return ""
+
+
+def window_ends_at(window_seconds: int = HOUR) -> dt.datetime:
+    """When the current window ends and the counts start again (aware, UTC)."""
+    end = (int(time.time()) // window_seconds + 1) * window_seconds
+    return dt.datetime.fromtimestamp(end, tz=dt.UTC).astimezone(timezone.get_current_timezone())

@@ -34,11 +34,11 @@ def _file_proxy_report(page, base: str) -> tuple[str, str]:
     page.fill("#id_entrustment_statement", "当事人11月20日口头委托，女儿在场。")
     page.fill("#id_subject_name", "赵桂兰")
     page.fill("#id_subject_phone", "13911112222")
-    # Choosing the district lists its streets (the JS clicks the no-JS button for us).
-    with page.expect_navigation():
-        page.select_option("#id_district", "110101000000")
-    with page.expect_navigation():
-        page.select_option("#id_street", "110101001000")
+    # Choosing the district lists its streets in place (issue 13: no reload).
+    page.select_option("#id_district", "110101000000")
+    page.wait_for_selector("#id_street option[value='110101001000']", state="attached")
+    page.select_option("#id_street", "110101001000")
+    page.wait_for_selector("#id_community option[value='110101001001']", state="attached")
     page.select_option("#id_community", index=1)
     assert page.input_value("#id_subject_name") == "赵桂兰"  # nothing typed was lost
     page.fill("#id_address", "多福巷12号院3-201")

@@ -209,7 +209,7 @@ def test_g5_an_oversized_request_gets_413_not_500(client):
         "/report/", data=b"x" * 10, content_type="text/plain", CONTENT_LENGTH=str(40 * 1024**2)
     )
     assert response.status_code == 413
-    assert "不能超过 32 MB" in response.content.decode()
+    assert "附件合计不能超过 30 MB，每个文件不超过 10 MB" in response.content.decode()
 
 
 def test_the_receipt_is_shown_only_to_the_browser_that_filed_it(client, django_user_model):
