@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import assignments, devices, exits, handovers, my_work, pdf, plans, triage, visits
+from .views import (
+    agencies,
+    assignments,
+    devices,
+    exits,
+    handovers,
+    my_work,
+    pdf,
+    plans,
+    triage,
+    visits,
+)
 from .views.casework import (
     case_close_confirm_view,
     case_close_reject_view,
@@ -122,6 +133,18 @@ urlpatterns = [
         pdf.print_job_download,
         name="backoffice_print_job_download",
     ),
+    # M3, B6: confidentiality agreements and pledges.
+    path(
+        "agencies/<int:pk>/agreements/new/",
+        agencies.agreement_record_view,
+        name="backoffice_agreement_record",
+    ),
+    path(
+        "agencies/<int:pk>/agreements/<int:agreement_id>/download/",
+        agencies.agreement_download_view,
+        name="backoffice_agreement_download",
+    ),
+    path("pledge/", agencies.pledge_view, name="backoffice_pledge"),
     path("staff-devices/", devices.device_list, name="backoffice_devices"),
     path(
         "staff-devices/<int:user_id>/issue/", devices.device_issue, name="backoffice_device_issue"

@@ -47,6 +47,11 @@ def user_scope(user) -> Scope:
         if level in (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY):
             return Scope(level, area_code=profile.area_id)
     if role == Role.AGENCY_WORKER:
+        from .models.staff import agency_access
+
+        # B6, M3: without an agreement in force and the worker's own pledge, nothing.
+        if not agency_access(profile).allowed:
+            return NOTHING
         return Scope("assigned", user_id=user.pk)
     return NOTHING
 

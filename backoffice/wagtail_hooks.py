@@ -2,13 +2,15 @@ from django.urls import include, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
+from wagtail.admin.menu import MenuItem, SubmenuMenuItem
 from wagtail.admin.ui.components import Component
 
 from . import admin_urls
+from .enums import Role
 from .permissions import user_can_issue_devices, user_can_triage
 from .scope import user_scope
 from .services.my_work import my_work
+from .viewsets.agencies import agency_viewset
 from .viewsets.base import area_viewset, audit_viewset
 from .viewsets.calendar import workday_calendar_viewset_group
 from .viewsets.casework import casework_viewset_group
@@ -30,6 +32,7 @@ def register_viewsets():
         area_viewset,
         audit_viewset,
         workday_calendar_viewset_group,
+        agency_viewset,
     ]
 
 
@@ -119,9 +122,80 @@ def add_my_work_panel(request, panels):
         panels.insert(0, MyWorkPanel(request.user))
 
 
+class ConfidentialityPanel(Component):
+    """M3, B6: a worker who may not open households is told why on the admin home; the
+    district sees agencies whose agreement runs out within 30 days or is not in force."""
+
+    name = "confidentiality"
+    order = 5
+    template_name = "backoffice/includes/confidentiality_panel.html"
+
+    def __init__(self, user):
+        self.user = user
+
+    def get_context_data(self, parent_context=None):
+        from .models.staff import agency_access
+        from .services.agencies import agencies_without_agreement, agreements_expiring
+
+        profile = getattr(self.user, "staff_profile", None)
+        if profile is not None and profile.role == Role.AGENCY_WORKER:
+            return {"access": agency_access(profile)}
+        return {
+            "expiring": list(agreements_expiring(self.user)),
+            "lapsed": list(agencies_without_agreement(self.user)),
+        }
+
+
+@hooks.register("construct_homepage_panels")
+def add_confidentiality_panel(request, panels):
+    profile = getattr(request.user, "staff_profile", None)
+    if profile is None:
+        return
+    if profile.role == Role.AGENCY_WORKER or request.user.has_perm("backoffice.change_agency"):
+        panels.insert(0, ConfidentialityPanel(request.user))
+
+
+class PledgeMenuItem(MenuItem):
+    def is_shown(self, request):
+        profile = getattr(request.user, "staff_profile", None)
+        return profile is not None and profile.role == Role.AGENCY_WORKER
+
+
+@hooks.register("register_admin_menu_item")
+def register_pledge_menu():
+    """M3: the worker's own pledge, and why no household opens when one is missing."""
+    return PledgeMenuItem(_("保密承诺"), reverse("backoffice_pledge"), icon_name="lock", order=40)
+
+
 @hooks.register("register_account_settings_panel")
 def register_password_panel(request, user, profile):
     """A2, A7: the password panel whose old-password check goes through the login's lock."""
     from .account import LockedPasswordPanel
 
     return LockedPasswordPanel(request, user, profile)
+
+
+# Issue 13: the back office is the bureau's ledger. Wagtail's links to its English release notes
+# and editor guide leave the help menu (its keyboard shortcuts stay), and the help and settings
+# menus are rebuilt as plain submenus: no "new items" badge for the links removed, no
+# "Wagtail v8.0.1" under the settings.
+WAGTAIL_HELP_LINKS = ("editor-guide", "whats-new-in-wagtail-")
+
+
+@hooks.register("construct_help_menu")
+def drop_wagtail_guides(request, menu_items):
+    menu_items[:] = [item for item in menu_items if not item.name.startswith(WAGTAIL_HELP_LINKS)]
+
+
+@hooks.register("construct_main_menu")
+def plain_help_and_settings_menus(request, menu_items):
+    for index, item in enumerate(menu_items):
+        if item.name in ("help", "settings"):
+            menu_items[index] = SubmenuMenuItem(
+                item.label,
+                item.menu,
+                name=item.name,
+                icon_name=item.icon_name,
+                classname=item.classname,
+                order=item.order,
+            )

@@ -11,7 +11,7 @@ Everything random comes from `random.Random(seed)`, so the same call gives the s
 (only the AES-GCM nonces of the encrypted identifiers differ, as they must). Each batch of
 households is drawn as plain rows with their primary keys, scored by the same completeness
 rule as the back office (`ledger_missing_items`) and bulk-inserted in one transaction
-(`_bulk_insert`: executemany on SQLite, COPY on PostgreSQL) while a forked child draws the
+(`bulk_insert`: executemany on SQLite, COPY on PostgreSQL) while a forked child draws the
 next batch, so 600,000 households take minutes (DESIGN.md: <= 10 min), not hours.
 """
 
@@ -31,12 +31,12 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.management.color import no_style
-from django.db import connections, models, router, transaction
+from django.db import connections, router, transaction
 from django.db.models import Max, Model
-from django.utils import timezone
 
 from portal import identity
 
+from ..bulk import bulk_insert
 from ..enums import (
     AreaLevel,
     BenefitType,
@@ -54,7 +54,6 @@ from ..enums import (
     TimelineKind,
 )
 from ..models import (
-    Agency,
     Area,
     Benefit,
     Household,
@@ -541,61 +540,6 @@ class _Generator:
             batch.assignments.append((household_id, self.worker_id, self.agency_id))
 
 
-def _bulk_insert(model: type[Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:
-    """Insert `rows` (values for `columns`, attnames): COPY on PostgreSQL, else executemany.
-
-    Every other concrete column gets the field's default (auto_now fields: now), prepared once.
-    Dates, decimals and JSON go through the field's own get_db_prep_save, as in bulk_create;
-    plain strings and integers go as they are. bulk_create itself spends ~150 us per row
-    compiling values, which for the ~4M rows of 600,000 households is most of the 10-minute
-    budget (measured on this machine), so the seed prepares rows itself; and PostgreSQL
-    executes one INSERT per row several times slower than it COPYs them.
-    """
-    if not rows:
-        return
-    connection = connections[router.db_for_write(model)]
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    given = [fields[name] for name in columns]
-    now = timezone.now()
-    rest = [f for f in fields.values() if f.attname not in columns and not f.primary_key]
-    constants = tuple(
-        f.get_db_prep_save(
-            now
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            else f.get_default(),
-            connection,
-        )
-        for f in rest
-    )
-    prepared = (models.DateField, models.DecimalField, models.JSONField)
-    convert = [
-        (lambda value, f=f: f.get_db_prep_save(value, connection))
-        if isinstance(f, prepared)
-        else None
-        for f in given
-    ]
-    if any(convert):
-        rows = [
-            tuple(c(v) if c else v for c, v in zip(convert, row, strict=True)) + constants
-            for row in rows
-        ]
-    elif constants:
-        rows = [row + constants for row in rows]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    names = ", ".join(quote(f.column) for f in [*given, *rest])
-    # Table and column names come from the model's metadata, quoted; values are parameters.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * (len(given) + len(rest)))
-            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(sql, rows)
-
-
 def _write(batch: _Batch) -> None:
     """One batch in one transaction, parents first; the generator gave the households and
     persons their ids."""
@@ -607,13 +551,13 @@ def _write(batch: _Batch) -> None:
             # (256 MB instead of 2 MB) rather than re-reading pages from the OS.
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA cache_size = -262144")
-        _bulk_insert(Household, HOUSEHOLD_COLUMNS, batch.households)
-        _bulk_insert(Person, PERSON_COLUMNS, batch.persons)
-        _bulk_insert(PersonCategory, CATEGORY_COLUMNS, batch.categories)
-        _bulk_insert(Benefit, BENEFIT_COLUMNS, batch.benefits)
-        _bulk_insert(Need, NEED_COLUMNS, batch.needs)
-        _bulk_insert(HouseholdEvent, EVENT_COLUMNS, batch.events)
-        _bulk_insert(HouseholdAssignment, ASSIGNMENT_COLUMNS, batch.assignments)
+        bulk_insert(Household, HOUSEHOLD_COLUMNS, batch.households)
+        bulk_insert(Person, PERSON_COLUMNS, batch.persons)
+        bulk_insert(PersonCategory, CATEGORY_COLUMNS, batch.categories)
+        bulk_insert(Benefit, BENEFIT_COLUMNS, batch.benefits)
+        bulk_insert(Need, NEED_COLUMNS, batch.needs)
+        bulk_insert(HouseholdEvent, EVENT_COLUMNS, batch.events)
+        bulk_insert(HouseholdAssignment, ASSIGNMENT_COLUMNS, batch.assignments)
         # Explicit ids leave PostgreSQL's sequences behind; SQLite's AUTOINCREMENT follows.
         statements = connection.ops.sequence_reset_sql(no_style(), [Household, Person])
         if statements:
@@ -721,7 +665,7 @@ def demo_households_create(
     )
     cum_weights = list(itertools.accumulate(community_weights([(c[0], c[1]) for c in communities])))
     worker = get_user_model().objects.filter(username="worker").first()
-    agency = Agency.objects.order_by("pk").first()
+    agency = worker.staff_profile.agency if worker is not None else None
     gen = _Generator(
         seed=seed,
         today=today,

@@ -3,6 +3,7 @@ from .audit import AuditEvent
 from .auth import EnrolmentLink, LoginThrottle, RecoveryCode, RecoveryCodeDevice
 from .calendar import WorkdayOverride, WorkdayYear
 from .casework import Case, CaseSession, Referral
+from .exchange import RosterImport
 from .exits import LedgerExit
 from .ledger import (
     Benefit,
@@ -15,7 +16,7 @@ from .ledger import (
 )
 from .plans import MeasureProgress, Plan, PlanMeasure
 from .printing import PrintJob
-from .staff import Agency, StaffProfile
+from .staff import Agency, ConfidentialityAgreement, StaffProfile, WorkerPledge
 from .triage import Handover, Triage, Visit
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Benefit",
     "Case",
     "CaseSession",
+    "ConfidentialityAgreement",
     "Household",
     "HouseholdAssignment",
     "HouseholdEvent",
@@ -42,9 +44,11 @@ __all__ = [
     "RecoveryCode",
     "RecoveryCodeDevice",
     "Referral",
+    "RosterImport",
     "StaffProfile",
     "Triage",
     "Visit",
     "WorkdayOverride",
+    "WorkerPledge",
     "WorkdayYear",
 ]

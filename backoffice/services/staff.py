@@ -43,11 +43,16 @@ CONFIRM_CASE_CLOSURE = "backoffice.confirm_case_closure"
 EXIT_DECISION = "backoffice.decide_exit"
 # M4: the civil-affairs staff assign households to agency workers and end assignments.
 ASSIGN = "backoffice.assign_household"
+# M3: the district manages its agencies and their confidentiality agreements; the city and the
+# stations read them.
+AGENCY_READ = ["backoffice.view_agency"]
+AGENCY_MANAGE = [*AGENCY_READ, "backoffice.add_agency", "backoffice.change_agency"]
 
 # What each role's group may do in the admin. Ledger rows are further cut by the scope.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.CITY_BUREAU: [
         ADMIN_ACCESS,
+        *AGENCY_READ,
         *LEDGER_READ,
         CHILD_RECORDS,
         *CALENDAR_EDIT,
@@ -57,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
     Role.DISTRICT_BUREAU: [
         ADMIN_ACCESS,
+        *AGENCY_MANAGE,
         *LEDGER_READ,
         *LEDGER_WRITE,
         CHILD_RECORDS,
@@ -70,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
     Role.STREET_STATION: [
         ADMIN_ACCESS,
+        *AGENCY_READ,
         *LEDGER_READ,
         *LEDGER_WRITE,
         CHILD_RECORDS,

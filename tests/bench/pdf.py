@@ -29,7 +29,7 @@ from pypdf import PdfReader
 from weasyprint import HTML
 
 from backoffice.actor import user_actor
-from backoffice.demo.accounts import demo_accounts_create
+from backoffice.demo.accounts import DEMO_AGENCY, demo_accounts_create
 from backoffice.enums import (
     BenefitType,
     Category,
@@ -349,7 +349,7 @@ def _bench_worker(households: list[Household]):
     user, _created = get_user_model().objects.get_or_create(
         username="pdf-bench", defaults={"first_name": "批量打印基准"}
     )
-    agency = Agency.objects.first()
+    agency = Agency.objects.get(name=DEMO_AGENCY)
     staff_assign(user=user, role=Role.AGENCY_WORKER, agency=agency)
     HouseholdAssignment.objects.bulk_create(
         HouseholdAssignment(household=household, worker=user, agency=agency)

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from backoffice.actor import system_actor
-from backoffice.demo.accounts import demo_accounts_create
+from backoffice.demo.accounts import DEMO_AGENCY, demo_accounts_create
 from backoffice.enums import EntryRoute, Relation
 from backoffice.models import Agency, Area, Household, HouseholdAssignment
 from backoffice.services.areas import areas_load
@@ -49,7 +49,7 @@ def caseload(live_server):
         birth_date=dt.date(1941, 4, 2),
     )
     HouseholdAssignment.objects.create(
-        household=household, worker=worker, agency=Agency.objects.first()
+        household=household, worker=worker, agency=Agency.objects.get(name=DEMO_AGENCY)
     )
     case = open_elderly_case(household=household, person=person, user=station, worker=worker)
     return live_server, household, case

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from backoffice.actor import system_actor
+from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.enums import Category, EntryRoute, Relation, Subtype
 from backoffice.models import Agency, Area, HouseholdAssignment, PersonCategory
 from backoffice.services.ledger import (
@@ -64,7 +65,7 @@ def ledger(demo_users):
         sex="female",
     )
     HouseholdAssignment.objects.create(
-        household=assigned, worker=demo_users["worker"], agency=Agency.objects.first()
+        household=assigned, worker=demo_users["worker"], agency=Agency.objects.get(name=DEMO_AGENCY)
     )
     other_street = household_create(
         actor=SYSTEM,

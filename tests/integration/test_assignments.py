@@ -8,6 +8,7 @@ dongcheng (district). Bystander: the `assigned` household, served by `worker` th
 
 import datetime as dt
 
+from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.enums import AuditAction, TimelineKind
 from backoffice.models import AuditEvent, HouseholdAssignment, HouseholdEvent
 from intake.enums import ReportStatus
@@ -88,7 +89,7 @@ def test_m4_triages_agency_assignment_carries_into_the_file(login_as, demo_users
     station = login_as("street")
     station.post(
         f"/admin/reports/{report.pk}/assign/",
-        {"agency": Agency.objects.get().pk, "worker": demo_users["worker"].pk},
+        {"agency": Agency.objects.get(name=DEMO_AGENCY).pk, "worker": demo_users["worker"].pk},
     )
     station.post(
         f"/admin/reports/{report.pk}/visit/",

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 
+from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.enums import (
     SERVICE_TYPES_BY_GROUP,
     AuditAction,
@@ -178,7 +179,7 @@ def test_a_case_needs_the_member_to_hold_the_group(login_as, ledger, demo_users)
 
 def test_s6_has_no_case_assistance_standard(ledger, demo_users):
     street = demo_users["street"]
-    with pytest.raises(CaseworkError, match="S1-S5"):
+    with pytest.raises(CaseworkError, match="适用于五类对象"):
         case_open(
             household=ledger["home"],
             group=Category.S6,
@@ -551,7 +552,9 @@ def test_b4_a_childs_case_needs_the_child_record_permission(login_as, ledger, de
         actor=as_actor(street),
     )
     HouseholdAssignment.objects.create(
-        household=ledger["home"], worker=demo_users["worker"], agency=Agency.objects.first()
+        household=ledger["home"],
+        worker=demo_users["worker"],
+        agency=Agency.objects.get(name=DEMO_AGENCY),
     )
     assert login_as("worker").get(f"/admin/cases/{case.pk}/").status_code in (302, 403)
     assert AuditEvent.objects.filter(action=AuditAction.DENIED, object_id=str(child.pk)).exists()

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 import wagtail.admin.auth
 
+from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.enums import AuditAction, AuditOutcome
 from backoffice.models import Agency, AuditEvent, HouseholdAssignment
 from backoffice.services.events import DENIAL_WINDOW_SECONDS
@@ -93,7 +94,9 @@ def test_a_childs_record_refused_by_its_own_audited_check_writes_one_event(
 ):
     # B4: children.py audits the refusal with the child as its object; the middleware adds none.
     HouseholdAssignment.objects.create(
-        household=ledger["home"], worker=demo_users["worker"], agency=Agency.objects.first()
+        household=ledger["home"],
+        worker=demo_users["worker"],
+        agency=Agency.objects.get(name=DEMO_AGENCY),
     )
     response = login_as("worker").get(f"/admin/persons/inspect/{ledger['child'].pk}/")
     assert response.status_code == 302

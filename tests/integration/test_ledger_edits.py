@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.enums import AuditAction, TimelineKind
 from backoffice.models import (
     AuditEvent,
@@ -285,7 +286,9 @@ def test_editing_a_child_under_14_needs_the_separate_permission(login_as, ledger
     from backoffice.models import Agency, HouseholdAssignment
 
     HouseholdAssignment.objects.create(
-        household=ledger["home"], worker=demo_users["worker"], agency=Agency.objects.first()
+        household=ledger["home"],
+        worker=demo_users["worker"],
+        agency=Agency.objects.get(name=DEMO_AGENCY),
     )
     client = login_as("worker")
     assert client.get(f"/admin/persons/edit/{ledger['child'].pk}/").status_code in (302, 403)

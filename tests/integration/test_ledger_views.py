@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.enums import AuditAction
 from backoffice.models import Agency, AuditEvent, HouseholdAssignment
 from portal import identity
@@ -106,7 +107,9 @@ def test_opening_a_person_is_audited_without_the_id_number(login_as, ledger):
 def test_a_child_under_14_needs_the_separate_permission(login_as, ledger, demo_users):
     worker = login_as("worker")
     HouseholdAssignment.objects.create(
-        household=ledger["home"], worker=demo_users["worker"], agency=Agency.objects.first()
+        household=ledger["home"],
+        worker=demo_users["worker"],
+        agency=Agency.objects.get(name=DEMO_AGENCY),
     )
     assert worker.get(f"/admin/persons/inspect/{ledger['zhang'].pk}/").status_code == 200
     denied = worker.get(f"/admin/persons/inspect/{ledger['child'].pk}/")

@@ -195,6 +195,7 @@ def _ids(world) -> dict[str, object]:
         "referrals": world["referrals"]["home"].pk,
         "reports": world["report"].pk,
         "handovers": world["handover"].pk,
+        "agencies": world["assigned"].assignments.first().agency_id,
         "areas": "110101001001",
         "audit": 1,
         "print-jobs": 1,
@@ -210,6 +211,9 @@ def _fill(path: str, ids: dict, world) -> str:
     url = url.replace("<int:visit_id>", str(world["home"].visits.first().pk))
     url = url.replace("<int:number>", "1").replace("<int:attachment_id>", "1")
     url = url.replace("<int:user_id>", str(world["zhang"].household_id))
+    url = url.replace("<int:assignment_id>", str(world["home"].assignments.first().pk))
+    agency = world["home"].assignments.first().agency
+    url = url.replace("<int:agreement_id>", str(agency.agreements.first().pk))
     assert "<" not in url, f"the sweep cannot fill {path}: teach _fill"
     return "/" + url
 

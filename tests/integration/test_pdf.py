@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
+from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.enums import (
     AuditAction,
     AuditOutcome,
@@ -75,7 +76,7 @@ def file_url(household) -> str:
 
 def assign(household, user) -> None:
     HouseholdAssignment.objects.get_or_create(
-        household=household, worker=user, defaults={"agency": Agency.objects.first()}
+        household=household, worker=user, defaults={"agency": Agency.objects.get(name=DEMO_AGENCY)}
     )
 
 

@@ -58,6 +58,7 @@ def _objects(world):
         "referrals": world["referrals"]["home"].pk,
         "reports": world["report"].pk,
         "handovers": world["handover"].pk,
+        "agencies": world["home"].assignments.first().agency_id,
         "areas": "110101001001",
         "audit": None,
         "print-jobs": None,
@@ -71,7 +72,7 @@ def _objects(world):
 NO_FORM_ROUTES = re.compile(
     r"(results/$|/pdf/|download|reveal|/status/$|/sessions/$|/complete/$|/close/|/assign/$|"
     r"/visit/$|/accept/$|/merge/$|/request-info/$|/reject/$|/acknowledge/$|/return/$|"
-    r"/retry/$|/unlock/$|/issue/$|/link/$|/delete/|attachments|cases/<int:pk>/edit/$|/end/$)"
+    r"/retry/$|/unlock/$|/issue/$|/link/$|/delete/|attachments|cases/<int:pk>/edit/$|/end/$|/agreements/new/$)"
 )
 
 

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.enums import AuditAction
 from backoffice.models import Agency, AuditEvent, Household, Person, Triage
 from backoffice.services.triage import AcceptChoices, TriageError, report_accept
@@ -143,7 +144,7 @@ def test_b7_the_reporter_is_hidden_from_the_agency(login_as, reports, demo_users
 def test_assign_visit_accept_carries_the_report_into_the_ledger(login_as, reports, demo_users):
     report = reports["home"]
     client = login_as("street")
-    agency = Agency.objects.get()
+    agency = Agency.objects.get(name=DEMO_AGENCY)
     response = client.post(
         f"/admin/reports/{report.pk}/assign/",
         {"agency": agency.pk, "worker": demo_users["worker"].pk},
@@ -347,7 +348,9 @@ def test_f1_without_the_permission_no_number_is_revealed(login_as, reports, demo
     from backoffice.models import Agency
 
     report = reports["home"]
-    Triage.objects.create(report=report, agency=Agency.objects.get(), worker=demo_users["worker"])
+    Triage.objects.create(
+        report=report, agency=Agency.objects.get(name=DEMO_AGENCY), worker=demo_users["worker"]
+    )
     for username in ("worker", "dongcheng"):
         response = login_as(username).post(
             f"/admin/reports/{report.pk}/reveal/",

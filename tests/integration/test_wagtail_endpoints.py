@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from wagtail.admin.models import EditingSession
 
+from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.models import Agency, Household, HouseholdAssignment, Person
 
 
@@ -83,7 +84,9 @@ def test_b1_the_editing_notice_of_a_member_or_record_outside_the_scope_answers_4
 
 def test_b4_the_editing_notice_of_a_child_needs_the_child_permission(login_as, ledger, demo_users):
     HouseholdAssignment.objects.create(
-        household=ledger["home"], worker=demo_users["worker"], agency=Agency.objects.first()
+        household=ledger["home"],
+        worker=demo_users["worker"],
+        agency=Agency.objects.get(name=DEMO_AGENCY),
     )
     worker = login_as("worker")
     assert worker.post(ping_url(ledger["zhang"])).status_code == 200  # the same file, an adult

@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 
 from backoffice.actor import system_actor
+from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.enums import (
     BenefitType,
     Category,
@@ -116,7 +117,9 @@ def world(ledger, demo_users):
         description=f"{CHILD_NAME}需要课后辅导",
     )
     household_refresh_completeness(home)
-    HouseholdAssignment.objects.create(household=home, worker=worker, agency=Agency.objects.first())
+    HouseholdAssignment.objects.create(
+        household=home, worker=worker, agency=Agency.objects.get(name=DEMO_AGENCY)
+    )
     plan_revise(
         household=home,
         goals=f"保障{CHILD_NAME}的学习和张三的日常照料",

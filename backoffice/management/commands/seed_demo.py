@@ -6,6 +6,7 @@ from backoffice.demo.accounts import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
     demo_accounts_create,
+    demo_lapsed_worker_assign,
     require_demo_allowed,
 )
 from backoffice.demo.casework import demo_casework_create
@@ -72,6 +73,7 @@ class Command(BaseCommand):
                 households=households, seed=options["seed"], progress=self._progress
             )
             self.stdout.write(f"已生成 {households} 户演示家庭、{persons} 名成员。")
+            demo_lapsed_worker_assign()
         if options["reports"]:
             made = demo_reports_create(count=options["reports"], seed=options["seed"])
             self.stdout.write(f"已生成 {made} 条群众反映。")
