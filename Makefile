@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium get
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: help system-deps venv fonts migrate demo-data run test test-postgres lint bench bench-postgres clean
+.PHONY: help system-deps venv fonts messages migrate demo-data run test test-postgres lint bench bench-postgres clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,6 +37,12 @@ $(VENV)/.installed: requirements.lock
 
 venv: $(VENV)/.installed ## Create .venv and install the locked Python dependencies
 
+# The project's Chinese for the Wagtail and Django strings their own catalogs leave in English
+# (locale/*/LC_MESSAGES/*.po); the .mo files Django reads are built here, never committed.
+# compilemessages skips a catalog whose .mo is newer than its .po.
+messages: system-deps venv ## Compile the project's translations (locale/) into .mo files
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=var
+
 fonts: system-deps venv ## Cut the PDF fonts to GB 2312 into var/fonts/ (once, about a minute; faster PDFs)
 	$(PY) manage.py pdf_fonts
 
@@ -49,7 +55,7 @@ DEMO_DATA := --households 300 --reports 40 --casework 40
 demo-data: migrate ## Load the demo accounts and data into an empty database (does nothing otherwise)
 	$(PY) manage.py seed_demo --if-empty $(DEMO_DATA)
 
-run: demo-data fonts ## Set up and serve the portal with demo data on http://127.0.0.1:$(PORT)/
+run: demo-data fonts messages ## Set up and serve the portal with demo data on http://127.0.0.1:$(PORT)/
 	@echo ""
 	@echo "门户首页   http://127.0.0.1:$(PORT)/"
 	@echo "工作台     http://127.0.0.1:$(PORT)/admin/   （用户名 + 密码 demo-pass-2026 + 动态口令）"
@@ -63,10 +69,10 @@ run: demo-data fonts ## Set up and serve the portal with demo data on http://127
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: system-deps venv fonts ## Run the whole suite on SQLite, browser tests included
+test: system-deps venv fonts messages ## Run the whole suite on SQLite, browser tests included
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
-test-postgres: system-deps venv fonts ## Run the whole suite on PostgreSQL (fresh database per run)
+test-postgres: system-deps venv fonts messages ## Run the whole suite on PostgreSQL (fresh database per run)
 	DATABASE_URL=$(DATABASE_URL_PG) TEST_DATABASE_NAME=test_ledger_$$(date +%s)_$$$$ \
 	  $(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
@@ -75,10 +81,10 @@ lint: venv ## ruff lint and format check, and no missing migrations
 	$(PY) -m ruff format --check .
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-bench: migrate fonts ## Run the benchmarks; prints a table and writes var/bench/results.json
+bench: migrate fonts messages ## Run the benchmarks; prints a table and writes var/bench/results.json
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.bench.run
 
-bench-postgres: migrate fonts ## The benchmarks on PostgreSQL (fresh database per run; BENCH_HOUSEHOLDS=)
+bench-postgres: migrate fonts messages ## The benchmarks on PostgreSQL (fresh database per run; BENCH_HOUSEHOLDS=)
 	DATABASE_URL=$(DATABASE_URL_PG) TEST_DATABASE_NAME=bench_ledger_$$(date +%s)_$$$$ \
 	  DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.bench.run
 
