@@ -165,6 +165,15 @@ PORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "300
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
+# Issue 13: the back office is the bureau's ledger and speaks only Chinese (the project's own
+# translations of what Wagtail and Django leave in English live in locale/). No avatar from
+# gravatar.com (the CSP blocks it: a broken image; and no staff e-mail hash leaves the bureau),
+# no call to Wagtail's release server and no English "what's new" or upgrade banner; every
+# user works in Beijing time, so the account page offers no other time zone.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAIL_USER_TIME_ZONES = ["Asia/Shanghai"]
 
 LOGIN_URL = "wagtailadmin_login"
 
