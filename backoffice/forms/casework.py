@@ -44,7 +44,7 @@ def _group_help() -> str:
         f"{Category(group).label}：{'、'.join(str(t.label) for t in types)}"
         for group, types in SERVICE_TYPES_BY_GROUP.items()
     ]
-    return "各类对象可选的服务（U5-U9）—— " + "；".join(lines) + "。"
+    return "各类对象可选的服务——" + "；".join(lines) + "。"  # U5-U9
 
 
 def _offer_group_services(field, group: str) -> None:
@@ -117,7 +117,8 @@ class CaseOpenForm(HouseholdBoundMixin, LedgerForm):
         else:
             self.fields["service_types"].help_text = _group_help()
         planned = self.fields["planned_sessions"]
-        planned.help_text = _("每个个案至少开展 %(n)s 次服务（U10）。") % {"n": MIN_SESSIONS}
+        # U10: at least five sessions per case.
+        planned.help_text = _("每个个案至少开展 %(n)s 次服务。") % {"n": MIN_SESSIONS}
         planned.widget.attrs["min"] = MIN_SESSIONS
         workers = self.fields["worker"]
         if household:
@@ -203,7 +204,7 @@ class CaseEditForm(ScopedChoicesMixin, forms.Form):
         error_messages={
             "required": _("请填写计划服务次数。"),
             "invalid": _("计划服务次数请填写整数。"),
-            "min_value": _("每个个案至少开展 %(limit_value)s 次服务（U10）。"),
+            "min_value": _("每个个案至少开展 %(limit_value)s 次服务。"),  # U10
         },
     )
     worker = forms.ModelChoiceField(

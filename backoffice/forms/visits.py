@@ -66,7 +66,7 @@ class FollowUpVisitForm(forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("居住、收入、健康、照料等方面的现状，与上次走访相比的变化。"),
-        error_messages={"required": _("请记录当前生活状况（L6）。")},
+        error_messages={"required": _("请记录当前生活状况。")},  # L6
     )
     measures_progress = forms.CharField(
         label=_("帮扶措施总体落实情况"),

@@ -120,8 +120,8 @@ def case_open(
     if household.status != HouseholdStatus.ACTIVE:
         raise CaseworkError("该家庭已退出台账，不能新开个案。")
     if group not in SERVICE_TYPES_BY_GROUP:
-        raise CaseworkError(
-            "个案帮扶适用于 S1-S5 五类对象：社会救助对象、困境老年人、困境儿童、"
+        raise CaseworkError(  # U5-U9: the five groups S1-S5
+            "个案帮扶适用于五类对象：社会救助对象、困境老年人、困境儿童、"
             "生活困难的重度残疾人、大病或重大变故致困人员。",
             field="group",
         )

@@ -60,8 +60,8 @@ def _check_exit(
     if exited_on > timezone.localdate():
         raise ExitError("退出日期不能晚于今天。", field="exited_on")
     if review_visit is None:
-        raise ExitError(
-            "请先记录退出评估走访（D3：经跟踪回访和信息核查后方可退出），再办理退出。",
+        raise ExitError(  # D3: an exit follows a follow-up visit and a check of the information
+            "请先记录退出评估走访（经跟踪回访和信息核查后方可退出），再办理退出。",
             field="review_visit",
         )
     if not exit_review_visits(household, on=exited_on).filter(pk=review_visit.pk).exists():

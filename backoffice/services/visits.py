@@ -109,8 +109,8 @@ def _apply_measures(
     of the measures whose status changed."""
     measures = {m.pk: m for m in plan.measures.all()} if plan else {}
     if measures and not progress_text and not any(u.note.strip() for u in updates):
-        raise VisitError(
-            "请记录帮扶措施的落实情况（L6）：至少写明一项措施的落实情况，或填写总体落实情况。",
+        raise VisitError(  # L6: a follow-up reports how the plan's measures are going
+            "请记录帮扶措施的落实情况：至少写明一项措施的落实情况，或填写总体落实情况。",
             field="measures_progress",
         )
     changed = []
@@ -217,7 +217,7 @@ def visit_record(
     if not visitors:
         raise VisitError("请填写参加走访的人员。", field="visitors")
     if not findings:
-        raise VisitError("请记录当前生活状况（L6）。", field="findings")
+        raise VisitError("请记录当前生活状况。", field="findings")  # L6
     active = household.status == HouseholdStatus.ACTIVE
     plan = plan_current(household) if active else None
     visit = Visit.objects.create(

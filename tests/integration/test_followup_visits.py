@@ -141,7 +141,7 @@ def test_l6_a_visit_must_say_how_the_measures_are_carried_out(login_as, ledger, 
     plan = draw_up_plan(home, demo_users["street"])
     fields = {f"measure_{m.pk}_status": m.status for m in plan.measures.all()}
     html = login_as("street").post(visit_url(home), visit_form(**fields)).content.decode()
-    assert "请记录帮扶措施的落实情况（L6）" in html
+    assert "请记录帮扶措施的落实情况：" in html
     assert not home.visits.exists()
     with pytest.raises(VisitError):
         record_visit(home, demo_users["street"], on=TODAY, measures_progress="")
@@ -188,7 +188,7 @@ def test_visits_are_validated_with_clear_chinese_messages(login_as, ledger):
     ).content.decode()
     assert "走访日期不能晚于今天" in html
     assert "请填写参加走访的人员" in html
-    assert "请记录当前生活状况（L6）" in html
+    assert "请记录当前生活状况。" in html
     assert "请选择新需求的类型" in html
     html = client.post(visit_url(home), visit_form(visited_on="2026-05-01")).content.decode()
     assert "走访日期不能早于纳入（或重新纳入）台账的日期（2026-06-01）" in html
