@@ -2,6 +2,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..audit_display import local_time, object_kind, role_label
 from ..enums import AuditAction, AuditOutcome, Channel
 
 
@@ -53,7 +54,7 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.get_action_display()}"
+        return f"{self.get_at_display()} {self.actor_username} {self.get_action_display()}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
@@ -62,3 +63,14 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("审计日志只能追加，不能删除。")
+
+    # Issue 13: the log stores UTC and codes; staff read Beijing time and Chinese labels
+    # (Wagtail's listing and detail pages use these get_<field>_display methods).
+    def get_at_display(self) -> str:
+        return local_time(self.at)
+
+    def get_actor_role_display(self) -> str:
+        return role_label(self.actor_role)
+
+    def get_object_type_display(self) -> str:
+        return object_kind(self.object_type)
