@@ -127,8 +127,7 @@ class DropUploads(FileUploadHandler):
 
 def _too_large_unread(request):
     """G5: a body too large to be worth reading, refused before any of it is read."""
-    context = {"limits": upload_limits(), "request_limit": settings.INTAKE_MAX_REQUEST_BYTES}
-    return render(request, "intake/too_large.html", context, status=413)
+    return render(request, "intake/too_large.html", {"limits": upload_limits()}, status=413)
 
 
 @csrf_protect
