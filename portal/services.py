@@ -86,7 +86,9 @@ def site_navigation_ensure(home: HomePage) -> SiteNavigation:
             continue
         for order, (label, target) in enumerate(menu):
             page = (
-                None if target.startswith("/") else home.get_children().filter(slug=target).first()
+                None
+                if target.startswith("/")
+                else Page.objects.child_of(home).filter(slug=target).first()
             )
             if page is None and not target.startswith("/"):
                 continue

@@ -23,7 +23,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -184,6 +184,13 @@ def canonical(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Index terms of `text`, in order, with repeats (term frequency counts)."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=512)
+def _terms(text: str) -> tuple[str, ...]:
+    # A page is saved several times as it is published (and indexed by Wagtail each time):
+    # the same text is segmented once.
     found = [canonical(word) for word in words(text, for_index=True)]
     for match in DOCNO.finditer(normalise(text)):
         number = DocNumber(
@@ -192,7 +199,7 @@ def terms(text: str) -> list[str]:
             number=int(match.group("number")),
         )
         found.extend(number.terms(own=False))
-    return found
+    return tuple(found)
 
 
 def surface_forms(term: str) -> set[str]:

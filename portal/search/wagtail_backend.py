@@ -19,6 +19,7 @@ from functools import cache
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 from wagtail.models import Page
+from wagtail.search.query import PlainText
 
 from . import text
 
@@ -34,8 +35,14 @@ def _is_page_search(model_or_queryset) -> bool:
 
 class SegmentingMixin:
     def _segment(self, query, model_or_queryset):
-        if isinstance(query, str) and query.strip() and _is_page_search(model_or_queryset):
+        if not _is_page_search(model_or_queryset):
+            return query
+        if isinstance(query, str) and query.strip():
             return text.segmented_query(query) or query
+        if isinstance(query, PlainText) and query.query_string.strip():
+            # The admin's page search parses the box into PlainText(..., operator="and").
+            segmented = text.segmented_query(query.query_string)
+            return PlainText(segmented, operator=query.operator) if segmented else query
         return query
 
     def search(self, query, model_or_queryset, *args, **kwargs):
