@@ -100,10 +100,27 @@ def _model(label: str) -> type[models.Model] | None:
         return None
 
 
+# Models whose verbose name Django derives from the class name (English).
+UNNAMED_MODELS = {
+    "backoffice.recoverycode": "恢复码",
+    "portal.headerlink": "网站页头链接",
+    "portal.footerlink": "网站页脚链接",
+}
+
+
+def model_kind(model: type[models.Model]) -> str:
+    """A model's Chinese name; for one still without, its app's name and 记录."""
+    name = str(model._meta.verbose_name)
+    if not name.isascii():
+        return name
+    label = model._meta.label_lower
+    return UNNAMED_MODELS.get(label) or f"{model._meta.app_config.verbose_name}记录"
+
+
 def object_kind(object_type: str) -> str:
-    """ "backoffice.person" -> 家庭成员 (the model's Chinese name)."""
+    """The kind of an object as a reader names it: backoffice.person is 家庭成员."""
     model = _model(object_type) if object_type else None
-    return str(model._meta.verbose_name) if model else ("记录" if object_type else "")
+    return model_kind(model) if model else ("记录" if object_type else "")
 
 
 def object_display(event) -> str:

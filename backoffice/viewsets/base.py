@@ -13,7 +13,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from ..audit_display import LEDGER_APPS, detail_lines, object_display
+from ..audit_display import LEDGER_APPS, detail_lines, model_kind, object_display
 from ..enums import AuditAction, DenialReason
 from ..listing import PlainColumn, QuickListingMixin
 from ..models import Area, AuditEvent
@@ -113,7 +113,7 @@ def object_type_choices() -> list[tuple[str, str]]:
         for model in apps.get_app_config(app).get_models()
     ]
     return sorted(
-        ((model._meta.label_lower, str(model._meta.verbose_name)) for model in models),
+        ((model._meta.label_lower, model_kind(model)) for model in models),
         key=lambda choice: choice[1],
     )
 

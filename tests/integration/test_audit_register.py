@@ -117,6 +117,11 @@ def test_the_auditor_picks_the_kind_of_record_by_its_chinese_name(login_as):
     html = login_as("auditor").get("/admin/audit/").content.decode()
     assert '<option value="backoffice.person">家庭成员</option>' in html
     assert '<option value="intake.report">群众反映</option>' in html
+    select = html.split('name="object_type"', 1)[1].split("</select>", 1)[0]
+    labels = re.findall(r"<option[^>]*>([^<]*)</option>", select)
+    assert len(labels) > 20
+    assert [label for label in labels if re.search(r"[A-Za-z]", label)] == []
+    assert '<option value="backoffice.recoverycode">恢复码</option>' in select
 
 
 def test_reading_the_log_changes_no_entry(login_as, ledger):
