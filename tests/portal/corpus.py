@@ -175,7 +175,8 @@ def generated_create(specs: list[PageSpec], sections: dict) -> dict[str, int]:
                 slug=spec.slug,
                 issued_on=spec.date,
                 body=body,
-                notice=notice_pages.get(f"gen-{spec.notice_index}"),
+                notice=notice_pages.get(f"gen-{spec.notice_index}")
+                or NoticePage.objects.get(slug=f"gen-{spec.notice_index}"),
             )
         elif spec.kind == "statistics":
             page = StatisticsReleasePage(
