@@ -59,7 +59,7 @@ run: demo-data fonts messages ## Set up and serve the portal with demo data on h
 	@echo ""
 	@echo "门户首页   http://127.0.0.1:$(PORT)/"
 	@echo "工作台     http://127.0.0.1:$(PORT)/admin/   （用户名 + 密码 demo-pass-2026 + 动态口令）"
-	@echo "演示账号   city dongcheng street worker auditor editor security charity"
+	@echo "演示账号   city dongcheng street worker worker2 auditor editor reviewer security charity（慈善组织从 /charity/ 登录）"
 	@echo "动态口令   把密钥 JBSWY3DPEHPK3PXP 加入手机验证器（基于时间，6 位，30 秒），或运行："
 	@echo "           $(PY) manage.py totp_code   （打印当前的演示动态口令）"
 	@echo ""

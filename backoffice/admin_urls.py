@@ -3,12 +3,17 @@ from django.urls import path
 from .views import (
     agencies,
     assignments,
+    charity_station,
+    deadlines,
     devices,
     exits,
+    funds,
     handovers,
     my_work,
     pdf,
     plans,
+    projects,
+    spotchecks,
     triage,
     visits,
 )
@@ -22,6 +27,16 @@ from .views.casework import (
     case_session_view,
     referral_page,
     referral_status_view,
+)
+from .views.exchange import (
+    exchange_home,
+    export_urls,
+    roster_feedback_view,
+    roster_import_cancel_view,
+    roster_import_confirm_view,
+    roster_import_errors_download,
+    roster_import_page,
+    roster_template_download,
 )
 from .views.reveal import person_reveal_view
 
@@ -145,6 +160,31 @@ urlpatterns = [
         name="backoffice_agreement_download",
     ),
     path("pledge/", agencies.pledge_view, name="backoffice_pledge"),
+    # M2: a district publishes a service project and records its reviews and supervision.
+    path(
+        "projects/<int:pk>/publish/",
+        projects.project_publish_view,
+        name="backoffice_project_publish",
+    ),
+    path(
+        "projects/<int:pk>/checks/new/",
+        projects.project_check_view,
+        name="backoffice_project_check",
+    ),
+    # M1: a project's unit costs, the funds its year needs, the monthly statement per agency.
+    path("projects/<int:pk>/unit-costs/", funds.unit_costs_view, name="backoffice_unit_costs"),
+    path("projects/<int:pk>/funds/", funds.funds_view, name="backoffice_project_funds"),
+    path("projects/<int:pk>/statement/", funds.statement_view, name="backoffice_project_statement"),
+    # M2: spot checks of ledger files, their findings, rectification and recheck.
+    path("spot-checks/", spotchecks.spot_checks_view, name="backoffice_spot_checks"),
+    path("spot-checks/<int:pk>/", spotchecks.spot_check_view, name="backoffice_spot_check"),
+    path(
+        "spot-checks/items/<int:pk>/",
+        spotchecks.spot_check_item_view,
+        name="backoffice_spot_check_item",
+    ),
+    # M5: the year's deadline for complete files with a plan, and the progress toward it.
+    path("file-deadline/", deadlines.file_deadline_view, name="backoffice_file_deadline"),
     path("staff-devices/", devices.device_list, name="backoffice_devices"),
     path(
         "staff-devices/<int:user_id>/issue/", devices.device_issue, name="backoffice_device_issue"
@@ -155,4 +195,70 @@ urlpatterns = [
         name="backoffice_enrolment_link",
     ),
     path("staff-devices/<int:user_id>/unlock/", devices.throttle_unlock, name="backoffice_unlock"),
+    # Issue 17 (U3, P3, D4): consent to share, listings for charities, receipt, messages.
+    path(
+        "households/<int:pk>/charity-consent/",
+        charity_station.share_consent_view,
+        name="backoffice_share_consent",
+    ),
+    path(
+        "charity-consents/<int:pk>/withdraw/",
+        charity_station.share_consent_withdraw_view,
+        name="backoffice_share_consent_withdraw",
+    ),
+    path(
+        "needs/<int:pk>/publish/",
+        charity_station.listing_publish_view,
+        name="backoffice_listing_publish",
+    ),
+    path(
+        "charity-listings/<int:pk>/withdraw/",
+        charity_station.listing_withdraw_view,
+        name="backoffice_listing_withdraw",
+    ),
+    path(
+        "charity-listings/<int:pk>/messages/",
+        charity_station.listing_reply_view,
+        name="backoffice_listing_reply",
+    ),
+    path(
+        "charity-take-ups/<int:pk>/confirm/",
+        charity_station.take_up_confirm_view,
+        name="backoffice_take_up_confirm",
+    ),
+    path(
+        "charities/<int:pk>/members/new/",
+        charity_station.charity_member_add_view,
+        name="backoffice_charity_member_add",
+    ),
+    path(
+        "charity-members/<int:pk>/deactivate/",
+        charity_station.charity_member_deactivate_view,
+        name="backoffice_charity_member_deactivate",
+    ),
+    # Issue 15: data exchange (D1, U12, E2, E3): rosters in, listings out.
+    path("exchange/", exchange_home, name="backoffice_exchange"),
+    path("exchange/template/", roster_template_download, name="backoffice_roster_template"),
+    path("exchange/imports/<int:pk>/", roster_import_page, name="backoffice_roster_import"),
+    path(
+        "exchange/imports/<int:pk>/confirm/",
+        roster_import_confirm_view,
+        name="backoffice_roster_import_confirm",
+    ),
+    path(
+        "exchange/imports/<int:pk>/cancel/",
+        roster_import_cancel_view,
+        name="backoffice_roster_import_cancel",
+    ),
+    path(
+        "exchange/imports/<int:pk>/errors/download/",
+        roster_import_errors_download,
+        name="backoffice_roster_import_errors",
+    ),
+    path(
+        "exchange/imports/<int:pk>/feedback/",
+        roster_feedback_view,
+        name="backoffice_roster_feedback",
+    ),
+    *export_urls(),
 ]

@@ -265,6 +265,9 @@ KEY_LABELS: dict[str, str] = {
     "attachment": "附件",
     "version": "计划版本",
     "route": "线索来源",
+    "project": "服务项目",
+    "seed": "随机种子",
+    "year": "年度",
 }
 
 
@@ -300,6 +303,8 @@ def _value(event, key: str, value: Any) -> str:
             return _named("backoffice.agency", "name", value, "机构")
         case "household":
             return _named("backoffice.household", "file_number", value, "档案")
+        case "project":
+            return _named("backoffice.serviceproject", "name", value, "项目")
         case "street":
             return _named("backoffice.area", "name", value, "区划")
         case "note":

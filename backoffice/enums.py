@@ -65,11 +65,24 @@ class AuditAction(models.TextChoices):
     DOWNLOAD = "download", _("下载附件")
     CLOSE_REQUEST = "close_request", _("申请提前结案")
     CLOSE = "close", _("结案")
+    # Issue 17 (U3, P3): charities take up anonymized need listings.
+    CONSENT = "consent", _("记录同意")
+    CONSENT_WITHDRAW = "consent_withdraw", _("撤回同意")
+    PUBLISH = "publish", _("发布帮扶需求")
+    WITHDRAW = "withdraw", _("撤回帮扶需求")
+    CLAIM = "claim", _("认领")
+    PLEDGE = "pledge", _("认捐")
+    CAMPAIGN = "campaign", _("登记慈善众筹")
+    DELIVER = "deliver", _("登记送达")
+    CONFIRM = "confirm", _("确认收到")
+    LAPSE = "lapse", _("超期失效")
+    MESSAGE = "message", _("留言")
     EXIT = "exit", _("退出台账")  # D3
     REENTER = "reenter", _("重新纳入台账")  # D3
     HANDOVER = "handover", _("移交其他辖区")  # B8
     ASSIGN_END = "assign_end", _("结束分派")
     HANDOVER_RETURN = "handover_return", _("退回移交")  # B8
+    IMPORT = "import", _("批量导入")  # issue 15: upload, check, confirm, cancel of a roster
 
 
 class HandoverKind(models.TextChoices):
@@ -235,6 +248,7 @@ class TimelineKind(models.TextChoices):
     EXIT = "exit", _("退出台账")  # D3
     REENTRY = "reentry", _("重新纳入")  # D3
     ASSIGNMENT = "assignment", _("分派社工")  # M4: who serves the household
+    CHARITY = "charity", _("慈善帮扶")  # U3: listings, take-up by charities, receipt
 
 
 class DeadlineState(models.TextChoices):
@@ -428,6 +442,98 @@ class ReferralStatus(models.TextChoices):
 OPEN_REFERRAL_STATUSES = (ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED)
 
 
+# Charity take-up (issue 17: U3, P3, SECURITY D1, D4) -----------------------------------------
+
+
+class ConsentGiver(models.TextChoices):
+    """D4: who agreed to share a need with charities: the person, or the guardian of a child
+    under 14."""
+
+    SELF = "self", _("本人")
+    GUARDIAN = "guardian", _("监护人")
+
+
+class AgeBand(models.TextChoices):
+    """D1: the only age a listing shows."""
+
+    INFANT = "0-5", _("0-5 岁")
+    CHILD = "6-13", _("6-13 岁")
+    MINOR = "14-17", _("14-17 岁")
+    ADULT = "18-59", _("18-59 岁")
+    SENIOR = "60-79", _("60-79 岁")
+    ELDERLY = "80+", _("80 岁及以上")
+
+
+# The ages (inclusive) of each band; the last has no upper end.
+AGE_BAND_YEARS: dict[str, tuple[int, int | None]] = {
+    AgeBand.INFANT: (0, 5),
+    AgeBand.CHILD: (6, 13),
+    AgeBand.MINOR: (14, 17),
+    AgeBand.ADULT: (18, 59),
+    AgeBand.SENIOR: (60, 79),
+    AgeBand.ELDERLY: (80, None),
+}
+
+
+class ListingStatus(models.TextChoices):
+    OPEN = "open", _("待帮扶")  # on the board, can be taken up
+    TAKEN = "taken", _("帮扶中")  # claimed, fully pledged, or a campaign runs
+    FULFILLED = "fulfilled", _("已完成")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    CLOSED = "closed", _("已关闭")  # the person left the ledger
+
+
+# Listings on the public board.
+LIVE_LISTING_STATUSES = (ListingStatus.OPEN, ListingStatus.TAKEN)
+
+
+class TakeUpKind(models.TextChoices):
+    CLAIM = "claim", _("认领")  # one-to-one
+    PLEDGE = "pledge", _("认捐")  # many-to-one
+    CAMPAIGN = "campaign", _("慈善众筹")
+
+
+class TakeUpStatus(models.TextChoices):
+    ACTIVE = "active", _("进行中")
+    DELIVERED = "delivered", _("已登记送达，待服务站确认")
+    CONFIRMED = "confirmed", _("已送达")
+    LAPSED = "lapsed", _("超期未送达，已失效")
+    WITHDRAWN = "withdrawn", _("需求已撤回或关闭")
+
+
+# Take-ups that hold their share of a listing (a claim, a pledged quantity, a campaign).
+HOLDING_TAKE_UP_STATUSES = (TakeUpStatus.ACTIVE, TakeUpStatus.DELIVERED, TakeUpStatus.CONFIRMED)
+
+
+class TargetUnit(models.TextChoices):
+    """What a many-to-one target counts; a crowdfunding target is in yuan."""
+
+    YUAN = "yuan", _("元")
+    ITEM = "item", _("件")
+    SESSION = "session", _("次")
+    HOUR = "hour", _("小时")
+    MONTH = "month", _("个月")
+
+
+class FundraisingPlatform(models.TextChoices):
+    """Charity Law (2023) art. 27: online public fundraising runs on platforms designated by
+    the Ministry of Civil Affairs. Those the board accepts; keep it to the ministry's list."""
+
+    TENCENT = "tencent", _("腾讯公益")
+    ALIPAY = "alipay", _("支付宝公益")
+    WEIBO = "weibo", _("新浪微公益")
+    JD = "jd", _("京东公益")
+    BAIDU = "baidu", _("百度公益")
+    GONGYIBAO = "gongyibao", _("公益宝")
+    XINHUA = "xinhua", _("新华公益")
+    QINGSONG = "qingsong", _("轻松公益")
+    LIANQUAN = "lianquan", _("联劝网")
+    GUANGYI = "guangyi", _("广益联募")
+    MEITUAN = "meituan", _("美团公益")
+    SHUIDI = "shuidi", _("水滴公益")
+    BYTEDANCE = "bytedance", _("字节跳动公益")
+
+
 # Printing (issue 6) ---------------------------------------------------------------------------
 
 
@@ -453,3 +559,98 @@ class PrintJobStatus(models.TextChoices):
 
 
 OPEN_PRINT_JOB_STATUSES = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
+
+
+# Data exchange (issue 15: D1, U12, U1, F2, F3) ---------------------------------------------------
+
+
+class RosterKind(models.TextChoices):
+    """What a spreadsheet brought into the ledger is; each kind is declared once in
+    backoffice/resources/exchange.py (columns, how a row maps onto the ledger)."""
+
+    SURVEY = "survey", _("摸排名册")  # D1, F3
+    APPROVAL = "approval", _("社会救助审批名单")  # F2, S1
+    DISABILITY = "disability", _("残联：残疾人名单")  # U12
+    EDUCATION = "education", _("教育：就学情况名单")
+    HUMAN_RESOURCES = "human_resources", _("人社：就业参保名单")
+    HEALTH = "health", _("卫健：大病患者名单")
+    HOUSING = "housing", _("住建：住房保障名单")
+    AGRICULTURE = "agriculture", _("农业农村：防止返贫监测对象名单")
+
+
+# Lists that bring people in (leads with their clocks) and the departments' lists (U12).
+LEAD_ROSTERS = (RosterKind.SURVEY, RosterKind.APPROVAL)
+DEPARTMENT_ROSTERS = tuple(kind for kind in RosterKind if kind not in LEAD_ROSTERS)
+
+
+class RosterImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    CHECKING = "checking", _("正在校验比对")
+    PREVIEW = "preview", _("待确认")  # checked, nothing wrong: the user confirms or cancels
+    INVALID = "invalid", _("有错误，未导入")  # rows to fix: the user uploads again
+    APPLYING = "applying", _("正在写入台账")
+    APPLIED = "applied", _("已导入")
+    FAILED = "failed", _("失败")
+    CANCELLED = "cancelled", _("已取消")
+    EXPIRED = "expired", _("已过期")
+
+
+OPEN_ROSTER_IMPORT_STATUSES = (
+    RosterImportStatus.QUEUED,
+    RosterImportStatus.CHECKING,
+    RosterImportStatus.APPLYING,
+)
+# The uploaded file is kept (privately) while an import may still be confirmed.
+KEPT_ROSTER_IMPORT_STATUSES = (*OPEN_ROSTER_IMPORT_STATUSES, RosterImportStatus.PREVIEW)
+
+
+class RowOutcome(models.TextChoices):
+    """What matching a roster row against the ledger found (issue 15, item 2)."""
+
+    CONSISTENT = "consistent", _("已在台账，信息一致")
+    DIFFERENT = "different", _("已在台账，信息有差异（拟更新）")
+    REFERRAL = "referral", _("符合条件未享受（拟转介街道）")  # U1
+    LEAD = "lead", _("未在台账，属本辖区（拟登记线索）")  # F2, F3
+    REPORTED = "reported", _("已有待处理的线索或反映")
+    HANDOVER = "handover", _("已在其他辖区建档（拟移交）")  # B8
+    OUTSIDE = "outside", _("不属本辖区（仅列出，不导入）")  # B8
+    CLOSED = "closed", _("档案已退出台账（未更新）")  # D3
+    UNMATCHED = "unmatched", _("台账中未找到")
+    ERROR = "error", _("有错误")
+
+
+# Outcomes that write on confirmation.
+WRITING_OUTCOMES = (RowOutcome.DIFFERENT, RowOutcome.REFERRAL, RowOutcome.LEAD, RowOutcome.HANDOVER)
+
+
+class ServiceKind(models.TextChoices):
+    """M1: the services bought from agencies (政府购买服务), each with its unit cost."""
+
+    LEDGER_RECORD = "ledger_record", _("建立台账")
+    HOME_VISIT = "home_visit", _("入户走访")
+    NEEDS_ASSESSMENT = "needs_assessment", _("需求评估")
+    PLAN = "plan", _("制定帮扶方案")
+    CASE = "case", _("个案帮扶")
+    RETURN_VISIT = "return_visit", _("回访")
+
+
+class ProjectCheckKind(models.TextChoices):
+    """M2: the district reviews (评审) a service project and supervises (督导) its delivery."""
+
+    REVIEW = "review", _("评审")
+    SUPERVISION = "supervision", _("督导")
+
+
+class ProjectCheckResult(models.TextChoices):
+    PASSED = "passed", _("合格")
+    RECTIFY = "rectify", _("限期整改")
+    FAILED = "failed", _("不合格")
+
+
+class SpotCheckStatus(models.TextChoices):
+    """M2: a file drawn for a spot check, from the check to the recheck."""
+
+    PENDING = "pending", _("待检查")
+    PASSED = "passed", _("合格")
+    RECTIFY = "rectify", _("待整改")
+    RECTIFIED = "rectified", _("已整改，待复查")

@@ -62,24 +62,33 @@ class BackOfficeGuardMiddleware:
             if request.path == login_url:
                 return None
             return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
-        now = time.time()
-        session = request.session
-        login_at = session.setdefault(SESSION_LOGIN_AT, now)
-        last_seen = session.get(SESSION_LAST_SEEN, now)
-        idle = now - last_seen > settings.SESSION_IDLE_TIMEOUT_SECONDS
-        too_old = now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS
-        if idle or too_old:
+        expired = session_clock(request)
+        if expired:
             event_record(
                 actor=request_actor(request),
                 action=AuditAction.SESSION_EXPIRED,
-                detail={"reason": "idle" if idle else "absolute"},
+                detail={"reason": expired},
             )
             logout(request)
             messages.warning(request, _("长时间未操作，已自动退出，请重新登录。"))
             return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
-        if SESSION_LAST_SEEN not in session or now - last_seen >= SESSION_TOUCH_SECONDS:
-            session[SESSION_LAST_SEEN] = now
         return None
+
+
+def session_clock(request) -> str | None:
+    """A5: "idle" or "absolute" when a signed-in session has run out; otherwise None, and the
+    activity is noted (at most once a minute). The back office and the charity pages ask it."""
+    now = time.time()
+    session = request.session
+    login_at = session.setdefault(SESSION_LOGIN_AT, now)
+    last_seen = session.get(SESSION_LAST_SEEN, now)
+    if now - last_seen > settings.SESSION_IDLE_TIMEOUT_SECONDS:
+        return "idle"
+    if now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS:
+        return "absolute"
+    if SESSION_LAST_SEEN not in session or now - last_seen >= SESSION_TOUCH_SECONDS:
+        session[SESSION_LAST_SEEN] = now
+    return None
 
 
 # C1: every denied access under /admin/ by a signed-in, OTP-verified user is audited here, once,

@@ -60,3 +60,56 @@ def user_can_decide_exit(user) -> bool:
 def user_can_assign_households(user) -> bool:
     """M4: assign a household to an agency worker, or end it (district or station staff)."""
     return user.has_perm("backoffice.assign_household")
+
+
+def user_can_publish_listings(user) -> bool:
+    """U3, D4: record the consent to share, publish and withdraw a need listing, confirm
+    receipt and answer charities (station and district staff)."""
+    return user.has_perm("backoffice.add_needlisting")
+
+
+def user_can_manage_charities(user) -> bool:
+    """Register charity organisations and their people (the district bureau)."""
+    return user.has_perm("backoffice.change_charityorganisation")
+
+
+def user_can_import_rosters(user) -> bool:
+    """Issue 15: bring a survey roster, an approval list or a department's list in (D1, U12)."""
+    return user.has_perm("backoffice.import_roster") or user.has_perm(
+        "backoffice.import_department_list"
+    )
+
+
+def user_can_export(user) -> bool:
+    """SECURITY E3: take a ledger listing out as a spreadsheet (civil-affairs staff)."""
+    return user.has_perm("backoffice.export_records")
+
+
+def user_can_follow_file_deadline(user) -> bool:
+    """M5: the year's progress toward complete files with a plan (city, district, station)."""
+    return user.has_perm("backoffice.view_filedeadline")
+
+
+def user_can_set_file_deadline(user) -> bool:
+    """M5: the city bureau sets the date by which every file must be complete."""
+    return user.has_perm("backoffice.set_file_deadline")
+
+
+def user_can_manage_projects(user) -> bool:
+    """M2: the district publishes service projects and records reviews and supervision."""
+    return user.has_perm("backoffice.change_serviceproject")
+
+
+def user_can_run_spot_checks(user) -> bool:
+    """M2: the district draws spot checks and checks and rechecks the files drawn."""
+    return user.has_perm("backoffice.check_files")
+
+
+def user_can_follow_spot_checks(user) -> bool:
+    """M2: the findings on files one keeps, to rectify them (and the city, to read)."""
+    return user.has_perm("backoffice.view_spotcheckitem")
+
+
+def user_can_rectify(user) -> bool:
+    """M2: the station or agency keeping a file rectifies what a spot check found."""
+    return user.has_perm("backoffice.change_spotcheckitem")

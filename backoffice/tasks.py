@@ -18,3 +18,19 @@ def print_job_render(job_id: int) -> str:
 def send_daily_digests(day: str) -> int:
     """Issue 5: every worker's day by mail; `day` is an ISO date (tasks take JSON arguments)."""
     return digest_send(today=dt.date.fromisoformat(day))
+
+
+@task()
+def roster_import_check_task(import_id: int) -> str:
+    """Issue 15: read and check an uploaded roster against the ledger (nothing written)."""
+    from .services.exchange import roster_import_check
+
+    return roster_import_check(import_id=import_id).status
+
+
+@task()
+def roster_import_apply_task(import_id: int) -> str:
+    """Issue 15: apply a confirmed roster, all or nothing."""
+    from .services.exchange import roster_import_apply
+
+    return roster_import_apply(import_id=import_id).status

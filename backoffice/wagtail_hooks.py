@@ -7,14 +7,16 @@ from wagtail.admin.ui.components import Component
 
 from . import admin_urls
 from .enums import Role
-from .permissions import user_can_issue_devices, user_can_triage
+from .permissions import user_can_import_rosters, user_can_issue_devices, user_can_triage
 from .scope import user_scope
 from .services.my_work import my_work
 from .viewsets.agencies import agency_viewset
 from .viewsets.base import area_viewset, audit_viewset
 from .viewsets.calendar import workday_calendar_viewset_group
 from .viewsets.casework import casework_viewset_group
+from .viewsets.charity import charity_organisation_viewset, need_listing_viewset
 from .viewsets.ledger import ledger_viewset_group
+from .viewsets.projects import service_project_viewset
 from .viewsets.triage import report_viewset
 from .wagtail_endpoints import scoped_policies_register
 
@@ -33,6 +35,9 @@ def register_viewsets():
         audit_viewset,
         workday_calendar_viewset_group,
         agency_viewset,
+        service_project_viewset,
+        need_listing_viewset,  # issue 17: U3, P3
+        charity_organisation_viewset,
     ]
 
 
@@ -102,6 +107,19 @@ def register_print_jobs_menu():
     )
 
 
+class ExchangeMenuItem(MenuItem):
+    def is_shown(self, request):
+        return user_can_import_rosters(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_exchange_menu():
+    """Issue 15: survey rosters, approval lists and department lists into the ledger."""
+    return ExchangeMenuItem(
+        _("名单导入与比对"), reverse("backoffice_exchange"), icon_name="upload", order=35
+    )
+
+
 class MyWorkPanel(Component):
     """The admin home opens on the day's work for those who have a caseload (issue 5)."""
 
@@ -165,6 +183,36 @@ class PledgeMenuItem(MenuItem):
 def register_pledge_menu():
     """M3: the worker's own pledge, and why no household opens when one is missing."""
     return PledgeMenuItem(_("保密承诺"), reverse("backoffice_pledge"), icon_name="lock", order=40)
+
+
+class FileDeadlineMenuItem(MenuItem):
+    def is_shown(self, request):
+        from .permissions import user_can_follow_file_deadline
+
+        return user_can_follow_file_deadline(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_file_deadline_menu():
+    """M5: the year's deadline for complete files, and the progress toward it."""
+    return FileDeadlineMenuItem(
+        _("年度建档期限"), reverse("backoffice_file_deadline"), icon_name="date", order=45
+    )
+
+
+class SpotCheckMenuItem(MenuItem):
+    def is_shown(self, request):
+        from .permissions import user_can_follow_spot_checks
+
+        return user_can_follow_spot_checks(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_spot_check_menu():
+    """M2: spot checks (the district) and their findings (stations and agencies)."""
+    return SpotCheckMenuItem(
+        _("台账抽查"), reverse("backoffice_spot_checks"), icon_name="clipboard-list", order=46
+    )
 
 
 @hooks.register("register_account_settings_panel")

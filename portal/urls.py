@@ -37,4 +37,7 @@ if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
     urlpatterns += [path("404/", TemplateView.as_view(template_name="404.html"))]
 
+# Issue 17: the need board (/needs/, /needs.json) and the charities' pages (/charity/).
+urlpatterns += [path("", include("backoffice.charity_urls"))]
+
 urlpatterns += [path("", include(wagtail_urls))]

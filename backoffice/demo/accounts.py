@@ -58,7 +58,13 @@ DEMO_ACCOUNTS = [
     DemoAccount(
         "security", "安全管理演示", Role.SECURITY_ADMIN, None, "签发动态口令设备、解除锁定"
     ),
-    DemoAccount("charity", "慈善组织演示", Role.CHARITY, None, "慈善组织，不能进入工作台"),
+    DemoAccount(
+        "charity",
+        "慈善组织演示",
+        Role.CHARITY,
+        None,
+        "演示慈善基金会的人员，从 /charity/ 认领需求，不能进入工作台",
+    ),
 ]
 
 
@@ -152,6 +158,10 @@ def demo_accounts_create() -> list[DemoAccount]:
                 agency=_agency_of(account, agencies),
                 defaults={"text_version": PLEDGE_VERSION, "signature": account.full_name},
             )
+        if account.role == Role.CHARITY:
+            from .charity import demo_charity_member_bind
+
+            demo_charity_member_bind(user)  # issue 17: the demo charity's person
         TOTPDevice.objects.filter(user=user).delete()
         TOTPDevice.objects.create(
             user=user, name="演示验证器", key=demo_totp_key_hex(), confirmed=True

@@ -7,7 +7,7 @@ from wagtail.admin.forms.auth import LoginForm, PasswordChangeForm
 from portal.client import client_address
 
 from ..actor import Actor
-from ..enums import Channel
+from ..enums import Channel, Role
 from ..services.auth import LoginRefused, login_verify, password_confirm
 
 
@@ -60,6 +60,27 @@ class OTPLoginForm(LoginForm):
     def confirm_login_allowed(self, user):
         if not user.is_active:
             raise forms.ValidationError(_("该账号已停用。"), code="inactive")
+        self.door_check(user)
+
+    # Where this form lets people in; both doors check password and code the same way (A7).
+    door = "admin"
+
+    def door_check(self, user) -> None:
+        """B5: a charity's people never enter the back office; they have their own door."""
+        profile = getattr(user, "staff_profile", None)
+        if profile is not None and profile.role == Role.CHARITY:
+            self.refuse_at_this_door(user)
+            raise forms.ValidationError(
+                _("慈善组织账号不能进入工作台，请从慈善组织入口登录：/charity/login/"),
+                code="wrong_door",
+            )
+
+    def refuse_at_this_door(self, user) -> None:
+        """C1: both factors were right, at the wrong door: nobody signs in, and it is audited."""
+        from ..services.charity import wrong_door_record
+
+        actor = Actor(user=None, channel=Channel.WEB, ip=client_address(self.request))
+        wrong_door_record(actor=actor, user=user, door=self.door)
 
 
 class LockedPasswordChangeForm(PasswordChangeForm):

@@ -3,8 +3,18 @@ from .audit import AuditEvent
 from .auth import EnrolmentLink, LoginThrottle, RecoveryCode, RecoveryCodeDevice
 from .calendar import WorkdayOverride, WorkdayYear
 from .casework import Case, CaseSession, Referral
+from .charity import (
+    CharityMember,
+    CharityOrganisation,
+    ListingMessage,
+    NeedListing,
+    ShareConsent,
+    TakeUp,
+)
+from .deadlines import FileDeadline
 from .exchange import RosterImport
 from .exits import LedgerExit
+from .funds import UnitCost
 from .ledger import (
     Benefit,
     Household,
@@ -16,6 +26,8 @@ from .ledger import (
 )
 from .plans import MeasureProgress, Plan, PlanMeasure
 from .printing import PrintJob
+from .projects import ProjectCheck, ServiceProject
+from .spotchecks import SpotCheck, SpotCheckItem
 from .staff import Agency, ConfidentialityAgreement, StaffProfile, WorkerPledge
 from .triage import Handover, Triage, Visit
 
@@ -26,27 +38,39 @@ __all__ = [
     "Benefit",
     "Case",
     "CaseSession",
+    "CharityMember",
+    "CharityOrganisation",
     "ConfidentialityAgreement",
     "Household",
     "HouseholdAssignment",
     "HouseholdEvent",
     "LedgerExit",
+    "ListingMessage",
     "MeasureProgress",
     "Need",
+    "NeedListing",
     "Person",
     "PersonCategory",
     "Plan",
     "PlanMeasure",
     "PrintJob",
+    "ProjectCheck",
+    "ServiceProject",
     "EnrolmentLink",
+    "FileDeadline",
     "Handover",
     "LoginThrottle",
     "RecoveryCode",
     "RecoveryCodeDevice",
     "Referral",
     "RosterImport",
+    "ShareConsent",
+    "SpotCheck",
+    "SpotCheckItem",
     "StaffProfile",
+    "TakeUp",
     "Triage",
+    "UnitCost",
     "Visit",
     "WorkdayOverride",
     "WorkerPledge",

@@ -24,6 +24,7 @@ from ..enums import AuditAction, ExitReason, HouseholdStatus, TimelineKind, Visi
 from ..models import Household, LedgerExit, Person, Visit
 from ..rhythm import FOLLOW_UP_MONTHS, add_months, checkin_due, follow_up_due
 from ..scope import scope_require
+from .charity import listings_close
 from .errors import RuleError
 from .events import event_record
 from .ledger import household_head_check, household_refresh_completeness
@@ -105,6 +106,7 @@ def household_exit(
     if left != 1:
         raise ExitError("该家庭已退出台账，本次操作未执行。请刷新页面查看。")
     household.refresh_from_db()
+    listings_close(actor=actor, household=household)  # U3: its charity listings close too
     record = LedgerExit.objects.create(
         household=household,
         reason=reason,
@@ -158,6 +160,7 @@ def person_exit(
     if left != 1:
         raise ExitError(f"成员 {person.name} 已退出台账，本次操作未执行。请刷新页面查看。")
     person.refresh_from_db()
+    listings_close(actor=actor, household=household, person=person)  # U3
     record = LedgerExit.objects.create(
         household=household,
         person=person,

@@ -24,7 +24,7 @@ from ..enums import (
     Subtype,
     TimelineKind,
 )
-from ..models import Area, Household, Person, PersonCategory
+from ..models import Area, Benefit, Household, Need, Person, PersonCategory
 from ..rhythm import follow_up_due
 from ..scope import in_scope, scope_require
 from .errors import RuleError
@@ -213,6 +213,61 @@ def household_refresh_completeness(household: Household) -> int:
     )
     household.completeness, household.member_categories = score, categories
     return score
+
+
+@transaction.atomic
+def households_refresh_completeness(household_ids: Iterable[int]) -> int:
+    """`household_refresh_completeness` for many files at once (a roster import touches
+    thousands): the same rule (`ledger_missing_items`) on members, categories, benefits and
+    needs read a chunk of files at a time, written back in bulk. Returns how many files."""
+    ids = sorted(set(household_ids))
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        members: dict[int, list] = {pk: [] for pk in chunk}
+        persons = Person.objects.filter(household_id__in=chunk, exited_on__isnull=True)
+        categories: dict[int, list] = {}
+        for person_id, category, details in PersonCategory.objects.filter(
+            person__household_id__in=chunk, person__exited_on__isnull=True
+        ).values_list("person_id", "category", "details"):
+            categories.setdefault(person_id, []).append((category, details))
+        with_benefits = set(
+            Benefit.objects.filter(person__household_id__in=chunk).values_list(
+                "person_id", flat=True
+            )
+        )
+        with_needs = set(
+            Need.objects.filter(household_id__in=chunk).values_list("household_id", flat=True)
+        )
+        for pk, household_id, name, employment, education, health in persons.values_list(
+            "pk", "household_id", "name", "employment", "education", "health"
+        ):
+            members[household_id].append(
+                MemberFacts(
+                    name=name,
+                    employment=employment,
+                    education=education,
+                    health=health,
+                    categories=categories.get(pk, []),
+                    has_benefits=pk in with_benefits,
+                )
+            )
+        all_categories: dict[int, list[str]] = {pk: [] for pk in chunk}
+        for household_id, category in PersonCategory.objects.filter(
+            person__household_id__in=chunk
+        ).values_list("person__household_id", "category"):
+            all_categories[household_id].append(category)
+        households = []
+        for pk in chunk:
+            _missing, score = ledger_missing_items(members=members[pk], has_needs=pk in with_needs)
+            households.append(
+                Household(
+                    pk=pk,
+                    completeness=score,
+                    member_categories=member_categories_text(all_categories[pk]),
+                )
+            )
+        Household.objects.bulk_update(households, ["completeness", "member_categories"])
+    return len(ids)
 
 
 def person_identifiers(*, id_number: str = "", phone: str = "") -> dict[str, str]:

@@ -53,6 +53,14 @@ def field_labels(model: type[models.Model], names: Iterable[str]) -> str:
     return "、".join(labels)
 
 
+def person_update_summary(name: str, names: Iterable[str]) -> str:
+    return f"修改成员 {name} 的{field_labels(Person, names)}"
+
+
+def household_update_summary(names: Iterable[str]) -> str:
+    return f"修改档案：{field_labels(Household, names)}"
+
+
 def _versioned_update(instance: models.Model, *, expected_version: int, changes: dict) -> None:
     """One UPDATE ... WHERE version = expected; nothing is written when it matches no row."""
     updated = (
@@ -63,6 +71,36 @@ def _versioned_update(instance: models.Model, *, expected_version: int, changes:
     if updated != 1:
         raise StaleEditError
     instance.refresh_from_db()
+
+
+@transaction.atomic
+def records_versioned_update(
+    *, model: type[models.Model], changes: list[tuple[int, int, dict]]
+) -> None:
+    """`_versioned_update` for many records at once (a roster import): (pk, the version the
+    changes were worked out from, the new values). The rows are locked and their versions
+    compared first; one that moved on refuses the whole batch (G3), so nothing stale is
+    written. Each record's version goes up by one."""
+    from ..bulk import bulk_update_rows
+
+    now = timezone.now()
+    for start in range(0, len(changes), 1000):
+        chunk = changes[start : start + 1000]
+        current = dict(
+            model.objects.select_for_update()
+            .filter(pk__in=[pk for pk, _version, _values in chunk])
+            .values_list("pk", "version")
+        )
+        groups: dict[tuple[str, ...], list[tuple]] = {}
+        for pk, version, values in chunk:
+            if current.get(pk) != version:
+                raise StaleEditError
+            names = tuple(sorted(values))
+            groups.setdefault(names, []).append(
+                (pk, *(values[name] for name in names), version + 1, now)
+            )
+        for names, rows in groups.items():
+            bulk_update_rows(model, [*names, "version", "updated_at"], rows)
 
 
 @transaction.atomic
@@ -89,7 +127,7 @@ def household_update(
         detail={"fields": names},
         household=household,
         timeline=TimelineKind.FILE_UPDATED,
-        summary=f"修改档案：{field_labels(Household, names)}",
+        summary=household_update_summary(names),
     )
     return household
 
@@ -140,7 +178,7 @@ def person_update(
         detail={"fields": names},
         household=person.household,
         timeline=TimelineKind.MEMBER_UPDATED,
-        summary=f"修改成员 {person.name} 的{field_labels(Person, names)}",
+        summary=person_update_summary(person.name, names),
     )
     return person
 
@@ -156,7 +194,7 @@ def _record_household(record: models.Model) -> Household:
     return record.household if isinstance(record, Need) else record.person.household
 
 
-def _record_summary(verb: str, record: models.Model) -> str:
+def record_summary(verb: str, record: models.Model) -> str:
     person = getattr(record, "person", None)
     who = f"（{person.name}）" if person is not None else ""
     return f"{verb}{record._meta.verbose_name}：{record}{who}"
@@ -190,7 +228,7 @@ def ledger_record_save(*, actor: Actor, record: models.Model, changed_fields: li
         detail={"fields": changed_fields},
         household=household,
         timeline=RECORD_TIMELINE_KIND[type(record)],
-        summary=_record_summary("新增" if created else "修改", record),
+        summary=record_summary("新增" if created else "修改", record),
     )
 
 
@@ -200,7 +238,7 @@ def ledger_record_delete(*, actor: Actor, record: models.Model) -> None:
     household = _record_household(record)
     scope_require(actor, household)
     household_require_open(household)
-    summary = _record_summary("删除", record)
+    summary = record_summary("删除", record)
     event_record(
         actor=actor,
         action=AuditAction.DELETE,

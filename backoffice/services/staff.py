@@ -43,15 +43,53 @@ CONFIRM_CASE_CLOSURE = "backoffice.confirm_case_closure"
 EXIT_DECISION = "backoffice.decide_exit"
 # M4: the civil-affairs staff assign households to agency workers and end assignments.
 ASSIGN = "backoffice.assign_household"
+# Issue 15: stations and districts bring survey rosters and approval lists in (D1, F2, F3) and
+# match other departments' lists (U12); ledger listings leave as spreadsheets (E3) for the
+# civil-affairs staff, not for agencies (contractors: PIPL art. 21, M3).
+IMPORT = ["backoffice.import_roster", "backoffice.import_department_list"]
+EXPORT = "backoffice.export_records"
 # M3: the district manages its agencies and their confidentiality agreements; the city and the
 # stations read them.
 AGENCY_READ = ["backoffice.view_agency"]
 AGENCY_MANAGE = [*AGENCY_READ, "backoffice.add_agency", "backoffice.change_agency"]
+# Issue 17 (U3, P3, D4): stations and districts record the consent to share a need, publish and
+# withdraw listings, confirm receipt and answer charities; the district registers charities and
+# their people; the city reads. Charities themselves never enter the admin.
+CHARITY_LISTING_READ = ["backoffice.view_needlisting"]
+CHARITY_LISTING_WORK = [
+    *CHARITY_LISTING_READ,
+    "backoffice.add_needlisting",
+    "backoffice.change_needlisting",
+]
+CHARITY_READ = ["backoffice.view_charityorganisation"]
+CHARITY_MANAGE = [
+    *CHARITY_READ,
+    "backoffice.add_charityorganisation",
+    "backoffice.change_charityorganisation",
+]
+# M2: the district publishes its service projects and records reviews and supervision; the
+# city, the stations served and the agencies bound read them.
+PROJECT_READ = ["backoffice.view_serviceproject"]
+PROJECT_MANAGE = [
+    *PROJECT_READ,
+    "backoffice.add_serviceproject",
+    "backoffice.change_serviceproject",
+]
+# M2: the district draws spot checks and checks and rechecks the files; the station and the
+# agency keeping a file read its findings and rectify; the city reads.
+SPOT_CHECK_READ = ["backoffice.view_spotcheck", "backoffice.view_spotcheckitem"]
+SPOT_CHECK_RUN = [*SPOT_CHECK_READ, "backoffice.add_spotcheck", "backoffice.check_files"]
+SPOT_CHECK_RECTIFY = ["backoffice.view_spotcheckitem", "backoffice.change_spotcheckitem"]
+# M5: the city sets the year's deadline for complete files; districts and stations follow it.
+DEADLINE_READ = "backoffice.view_filedeadline"
+DEADLINE_SET = "backoffice.set_file_deadline"
 
 # What each role's group may do in the admin. Ledger rows are further cut by the scope.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.CITY_BUREAU: [
         ADMIN_ACCESS,
+        *CHARITY_LISTING_READ,
+        *CHARITY_READ,
         *AGENCY_READ,
         *LEDGER_READ,
         CHILD_RECORDS,
@@ -59,9 +97,19 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *REPORT_READ,
         "backoffice.view_reporter",
         *CASEWORK_READ,
+        EXPORT,
+        DEADLINE_READ,
+        DEADLINE_SET,
+        *PROJECT_READ,
+        *SPOT_CHECK_READ,
     ],
     Role.DISTRICT_BUREAU: [
         ADMIN_ACCESS,
+        DEADLINE_READ,
+        *PROJECT_MANAGE,
+        *SPOT_CHECK_RUN,
+        *CHARITY_LISTING_WORK,
+        *CHARITY_MANAGE,
         *AGENCY_MANAGE,
         *LEDGER_READ,
         *LEDGER_WRITE,
@@ -73,9 +121,15 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         CONFIRM_CASE_CLOSURE,
         EXIT_DECISION,
         ASSIGN,
+        *IMPORT,
+        EXPORT,
     ],
     Role.STREET_STATION: [
         ADMIN_ACCESS,
+        DEADLINE_READ,
+        *PROJECT_READ,
+        *SPOT_CHECK_RECTIFY,
+        *CHARITY_LISTING_WORK,
         *AGENCY_READ,
         *LEDGER_READ,
         *LEDGER_WRITE,
@@ -88,11 +142,15 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         CONFIRM_CASE_CLOSURE,
         EXIT_DECISION,
         ASSIGN,
+        *IMPORT,
+        EXPORT,
     ],
     # An agency worker keeps assigned files up to date but opens no new household: a file it
     # opened would not be assigned to it, so it could not see it.
     Role.AGENCY_WORKER: [
         ADMIN_ACCESS,
+        *PROJECT_READ,
+        *SPOT_CHECK_RECTIFY,
         *LEDGER_READ,
         *(p for p in LEDGER_WRITE if p != "backoffice.add_household"),
         *REPORT_READ,

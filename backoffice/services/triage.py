@@ -44,7 +44,7 @@ from ..scope import in_scope, scope_queryset, scope_require
 from ..workdays import Due, add_workdays, deadline_state
 from .assignments import assignment_carry_over
 from .errors import RuleError
-from .events import event_record
+from .events import event_record, events_record_bulk
 from .ledger import (
     CATEGORY_OF_SUBTYPE,
     household_create,
@@ -401,7 +401,7 @@ LEAD_DATE_LABELS = {EntryRoute.APPROVAL: "审批通过日期", EntryRoute.SURVEY
 
 @dataclass(frozen=True)
 class Lead:
-    """What a station types for an approval-route or survey-route lead."""
+    """What a station types for an approval-route or survey-route lead (or a roster row)."""
 
     route: str
     started_on: dt.date  # approval granted (F2) or basic investigation complete (F3)
@@ -413,18 +413,18 @@ class Lead:
     help_needed: str
     id_number: str = ""
     phone: str = ""
+    benefits_received: str = ""  # F2: the benefit approved, as the approval list gives it
 
 
-@transaction.atomic
-def lead_register(*, actor: Actor, lead: Lead) -> Report:
-    """F2/F3: a station registers a lead that did not come from the public, and the queue runs
-    its clock from the day it started, in working days: the home visit within 1 working day of
-    an approval (F2), in the ledger within 3 working days of the basic investigation (F3)."""
+def lead_check(*, actor: Actor, lead: Lead, today: dt.date | None = None) -> str:
+    """THE rules of a lead, however it comes (the lead form, a roster import): a known route,
+    a community in the actor's jurisdiction, a start date neither in the future nor over a
+    year old, and a category the route serves (F2: S1; F3: S2-S4). Returns the category."""
     if lead.route not in LEAD_CATEGORIES:
         raise TriageError("请选择线索来源：审批通过或摸排发现。", field="route")
     scope_require(actor, lead.community)
     label = LEAD_DATE_LABELS[lead.route]
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if lead.started_on > today:
         raise TriageError(f"{label}不能晚于今天。", field="started_on")
     if lead.started_on < today - dt.timedelta(days=366):
@@ -433,39 +433,121 @@ def lead_register(*, actor: Actor, lead: Lead) -> Report:
     if category not in LEAD_CATEGORIES[lead.route]:
         allowed = "、".join(str(Category(c).label) for c in LEAD_CATEGORIES[lead.route])
         raise TriageError(f"该来源的线索应为：{allowed}。", field="subtype")
-    now = timezone.now()
+    return category
+
+
+def _lead_values(*, actor: Actor, lead: Lead, category: str, now: dt.datetime) -> dict:
+    """The queue's report of a checked lead, as column values: its clock runs from
+    `started_on`."""
     community = lead.community
     birth = identity.birth_date_from_id(lead.id_number) if lead.id_number else None
-    report = Report.objects.create(
-        reference=new_reference(now),
-        form_token=uuid.uuid4(),
-        route=lead.route,
-        learned_on=lead.started_on,
-        submitted_at=now,
-        status_changed_at=now,
-        reporter_type=ReporterType.STAFF,
-        reporter_name=actor.name[:40],
-        subject_name=lead.name.strip(),
-        subject_birth_date=birth,
-        subject_is_child=birth is not None and birth > child_birth_cutoff(),
-        district_id=community.district_id,
-        street_id=community.street_id,
-        community=community,
-        address=lead.address.strip(),
-        category=category,
-        subtype=lead.subtype,
-        what_happened=lead.situation.strip(),
-        help_needed=lead.help_needed.strip(),
+    return {
+        "reference": new_reference(now),
+        "form_token": uuid.uuid4(),
+        "route": lead.route,
+        "learned_on": lead.started_on,
+        "submitted_at": now,
+        "status_changed_at": now,
+        "reporter_type": ReporterType.STAFF,
+        "reporter_name": actor.name[:40],
+        "subject_name": lead.name.strip(),
+        "subject_birth_date": birth,
+        "subject_is_child": birth is not None and birth > child_birth_cutoff(),
+        "district_id": community.district_id,
+        "street_id": community.street_id,
+        "community_id": community.pk,
+        "address": lead.address.strip(),
+        "category": category,
+        "subtype": lead.subtype,
+        "what_happened": lead.situation.strip(),
+        "help_needed": lead.help_needed.strip(),
+        "benefits_received": lead.benefits_received.strip()[:200],
         **identifier_columns("subject", id_number=lead.id_number, phone=lead.phone),
+    }
+
+
+def _lead_event(report: Report) -> dict:
+    return {
+        "action": AuditAction.CREATE,
+        "obj": report,
+        "detail": {"route": report.route, "fields": ["started_on", "subject", "subtype"]},
+    }
+
+
+@transaction.atomic
+def lead_register(*, actor: Actor, lead: Lead) -> Report:
+    """F2/F3: a station registers a lead that did not come from the public, and the queue runs
+    its clock from the day it started, in working days: the home visit within 1 working day of
+    an approval (F2), in the ledger within 3 working days of the basic investigation (F3)."""
+    category = lead_check(actor=actor, lead=lead)
+    report = Report.objects.create(
+        **_lead_values(actor=actor, lead=lead, category=category, now=timezone.now())
     )
     _triage(report)
-    event_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        obj=report,
-        detail={"route": lead.route, "fields": ["started_on", "subject", "subtype"]},
-    )
+    event_record(actor=actor, **_lead_event(report))
     return report
+
+
+@transaction.atomic
+def leads_register(*, actor: Actor, leads: list[Lead]) -> list[int]:
+    """Many leads at once (a roster import): each checked by `lead_check`, as one lead is; the
+    reports, their triage rows and their audit entries written in bulk (COPY where the
+    database has it). Returns the reports' ids."""
+    from ..bulk import bulk_insert, reserve_ids
+
+    now = timezone.now()
+    today = timezone.localdate()
+    rows = [
+        _lead_values(
+            actor=actor,
+            lead=lead,
+            category=lead_check(actor=actor, lead=lead, today=today),
+            now=now,
+        )
+        for lead in leads
+    ]
+    if not rows:
+        return []
+    # A reference carries 40 random bits: across 100,000 leads of one day, a repeat is likely
+    # enough (~0.5%) to be drawn again rather than left to fail the whole import.
+    taken = set(
+        Report.objects.filter(reference__in=[row["reference"] for row in rows]).values_list(
+            "reference", flat=True
+        )
+    )
+    for row in rows:
+        while row["reference"] in taken:
+            row["reference"] = new_reference(now)
+        taken.add(row["reference"])
+    ids = reserve_ids(Report, len(rows))
+    if ids is None:
+        created = Report.objects.bulk_create([Report(**row) for row in rows], batch_size=1000)
+        ids = [report.pk for report in created]
+    else:
+        columns = list(dict.fromkeys(key for row in rows for key in row))  # some lack a phone
+        bulk_insert(
+            Report,
+            ["id", *columns],
+            [(pk, *(row.get(c, "") for c in columns)) for pk, row in zip(ids, rows, strict=True)],
+        )
+    bulk_insert(Triage, ("report_id",), [(pk,) for pk in ids])
+    reports = [
+        Report(
+            pk=pk, reference=row["reference"], subject_name=row["subject_name"], route=row["route"]
+        )
+        for pk, row in zip(ids, rows, strict=True)
+    ]
+    events_record_bulk(actor=actor, events=[_lead_event(report) for report in reports], at=now)
+    return ids
+
+
+@transaction.atomic
+def lead_hand_over(*, actor: Actor, lead: Lead, holder: Person) -> Handover:
+    """B8: a lead (a sweep found the person here, or an approval) whose person is filed in
+    another jurisdiction: registered here, and handed at once to the jurisdiction that holds
+    the file, as accepting it would hand it over. The actor learns only that."""
+    report = lead_register(actor=actor, lead=lead)
+    return _hand_over(report=report, person=holder, actor=actor)
 
 
 # Handovers (B8) --------------------------------------------------------------------------------

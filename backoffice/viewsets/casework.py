@@ -22,6 +22,7 @@ from ..models import Case, Referral
 from ..services.cases import case_open, cases_for
 from ..services.errors import RuleError
 from ..services.referrals import referral_create, referrals_for
+from ..views.exchange import ExportButtonMixin
 from .ledger import LedgerViewSet
 
 YES_NO = [("yes", _("是")), ("no", _("否"))]
@@ -57,7 +58,7 @@ class OpenedFromHouseholdMixin:
         return None
 
 
-class CaseIndexView(OpenedFromHouseholdMixin, IndexView):
+class CaseIndexView(ExportButtonMixin, OpenedFromHouseholdMixin, IndexView):
     def get_base_queryset(self):
         return cases_for(self.request.user)
 
@@ -164,7 +165,7 @@ class ReferralFilterSet(WagtailFilterSet):
         return queryset.filter(is_overdue=value == "yes")
 
 
-class ReferralIndexView(OpenedFromHouseholdMixin, IndexView):
+class ReferralIndexView(ExportButtonMixin, OpenedFromHouseholdMixin, IndexView):
     def get_base_queryset(self):
         return referrals_for(self.request.user, today=timezone.localdate())
 

@@ -44,6 +44,8 @@ from ..services.ledger_edits import (
     person_update,
 )
 from ..services.triage import member_hand_over
+from ..views.charity_station import household_charity_section
+from ..views.exchange import ExportButtonMixin
 from ..views.household_work import household_work_sections
 from .base import BackOfficeViewSet
 
@@ -137,7 +139,7 @@ class HouseholdFilterSet(WagtailFilterSet):
         return queryset.filter(member_categories__contains=value)
 
 
-class HouseholdIndexView(ScopedIndexMixin, IndexView):
+class HouseholdIndexView(ExportButtonMixin, ScopedIndexMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("community", "street")
 
@@ -174,6 +176,7 @@ class HouseholdInspectView(ScopedInspectMixin, InspectView):
             assign_form=AssignForm(household=household, actor=actor),
             end_form=AssignmentEndForm(),
             work=household_work_sections(household=household, user=user),  # L6, L7, D3
+            charity=household_charity_section(household=household, user=user),  # U3
         )
         event_record(actor=actor, action=AuditAction.VIEW, obj=household)
         return context
@@ -276,7 +279,7 @@ class PersonFilterSet(WagtailFilterSet):
         fields = ["category", "status", "sex"]
 
 
-class PersonIndexView(ScopedIndexMixin, IndexView):
+class PersonIndexView(ExportButtonMixin, ScopedIndexMixin, IndexView):
     def get_base_queryset(self):
         visible = persons_visible(request_actor(self.request), super().get_base_queryset())  # B4
         return visible.select_related("household__community")
@@ -453,7 +456,7 @@ class RecordViewSet(LedgerViewSet):
     search_backend_name = None
 
 
-class ScopedRecordIndexView(ScopedIndexMixin, IndexView):
+class ScopedRecordIndexView(ExportButtonMixin, ScopedIndexMixin, IndexView):
     related = ("person__household__community",)
 
     def get_base_queryset(self):

@@ -19,6 +19,7 @@ from ..models import Visit
 from ..permissions import user_can_triage
 from ..scope import scope_queryset
 from ..services.triage import handovers_incoming, report_clocks
+from ..views.exchange import ExportButtonMixin
 from .base import BackOfficeViewSet
 
 STATES = [("open", _("待处理")), ("closed", _("已办结")), ("all", _("全部"))]
@@ -68,7 +69,7 @@ class ClockColumn(PlainColumn):
         return text
 
 
-class ReportIndexView(QuickListingMixin, IndexView):
+class ReportIndexView(ExportButtonMixin, QuickListingMixin, IndexView):
     template_name = "backoffice/triage/index.html"
 
     def get_base_queryset(self):

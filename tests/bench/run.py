@@ -33,7 +33,7 @@ from django.db import connection  # noqa: E402
 from django.template import Template  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from tests.bench import foundation, intake, ledger, pdf, portal  # noqa: E402
+from tests.bench import charity, exchange, foundation, intake, ledger, pdf, portal  # noqa: E402
 from tests.bench.harness import Result  # noqa: E402
 
 BENCHMARKS = {
@@ -41,6 +41,8 @@ BENCHMARKS = {
     "ledger": ledger.run,
     "intake": intake.run,
     "pdf": pdf.run,
+    "charity": charity.run,  # issue 17: the need board
+    "exchange": exchange.run,
     "portal": portal.run,
 }
 ONLY = [name for name in os.environ.get("BENCH_ONLY", "").split(",") if name]

@@ -35,7 +35,7 @@ def test_the_home_page_works_on_a_phone_without_javascript(browser, demo):
     report = page.get_by_role("link", name="我要反映困难")
     assert report.is_visible()
     assert report.get_attribute("href") == "/report/"
-    assert page.get_by_role("navigation").is_visible()
+    assert page.get_by_role("navigation", name="主导航").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "home-phone.png"), full_page=True)
     context.close()
 

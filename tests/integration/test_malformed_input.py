@@ -179,7 +179,13 @@ WAGTAIL_FORMS = [
     "/admin/choose-anchor-link/",
     "/admin/account/",  # last: garbage may change the persona's own name there
 ]
-PUBLIC_FORMS = ["/report/", "/report/status/", "/admin/login/", "/enrol/not-a-token/"]
+PUBLIC_FORMS = [
+    "/report/",
+    "/report/status/",
+    "/admin/login/",
+    "/enrol/not-a-token/",
+    "/charity/login/",  # issue 17
+]
 
 
 def _ids(world) -> dict[str, object]:
@@ -202,6 +208,10 @@ def _ids(world) -> dict[str, object]:
         "staff-devices": 1,
         "workdays": 1,
         "workday-years": 1,
+        "charity-listings": world["listing"].pk,  # issue 17
+        "charities": world["listing"].take_ups.first().organisation_id,
+        "charity-take-ups": world["listing"].take_ups.first().pk,
+        "charity-consents": world["listing"].consent_id,
     }
 
 

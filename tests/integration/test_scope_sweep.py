@@ -66,13 +66,25 @@ def _objects(world):
         # The working-day calendar (F4) is one for all of Beijing: no records to choose.
         "workdays": None,
         "workday-years": None,
+        # Issue 15: an import is its owner's only, and its page confirms or cancels (no
+        # record to choose); the upload form on /admin/exchange/ is swept as a page.
+        "exchange": None,
+        # Issue 18 item 4: a spot check's pages offer no records to choose (yes/no and text);
+        # their scope is tested in test_spot_checks.py.
+        "spot-checks": None,
+        # Issue 18 item 2: 东城区's project serving 东华门街道.
+        "projects": world["project"].pk,
+        # Issue 17: the listing of 张三's need; the demo charity (district 东城区).
+        "charity-listings": world["listing"].pk,
+        "charities": world["listing"].take_ups.first().organisation_id,
     }
 
 
 NO_FORM_ROUTES = re.compile(
     r"(results/$|/pdf/|download|reveal|/status/$|/sessions/$|/complete/$|/close/|/assign/$|"
     r"/visit/$|/accept/$|/merge/$|/request-info/$|/reject/$|/acknowledge/$|/return/$|"
-    r"/retry/$|/unlock/$|/issue/$|/link/$|/delete/|attachments|cases/<int:pk>/edit/$|/end/$|/agreements/new/$)"
+    r"/retry/$|/unlock/$|/issue/$|/link/$|/delete/|attachments|cases/<int:pk>/edit/$|/end/$|/agreements/new/$|"
+    r"/withdraw/$|/messages/$|/confirm/$|/members/new/$|/deactivate/$|/publish/$|/checks/new/$)"
 )
 
 

@@ -59,8 +59,22 @@ def _ledger_snapshot():
 
 
 def _ledger_clear():
-    from backoffice.models import Household, HouseholdAssignment, Need, Person
+    from backoffice.models import (
+        Household,
+        HouseholdAssignment,
+        ListingMessage,
+        Need,
+        NeedListing,
+        Person,
+        ShareConsent,
+        TakeUp,
+    )
 
+    # The demo charity listings hold their need, person and consent (PROTECT).
+    ListingMessage.objects.all().delete()
+    TakeUp.objects.all().delete()
+    NeedListing.objects.all().delete()
+    ShareConsent.objects.all().delete()
     Need.objects.all().delete()
     HouseholdAssignment.objects.all().delete()
     Person.objects.all().delete()  # categories and benefits cascade
@@ -114,7 +128,7 @@ def test_seeded_completeness_is_the_ledger_rule(db):
 
 def test_seeded_files_have_a_timeline_line_and_the_worker_a_caseload(db):
     from backoffice.enums import TimelineKind
-    from backoffice.models import Household, HouseholdAssignment, HouseholdEvent
+    from backoffice.models import HouseholdAssignment, HouseholdEvent
 
     call_command("seed_demo", households=40, seed=5)
     events = HouseholdEvent.objects.filter(kind=TimelineKind.FILE_CREATED)
@@ -125,7 +139,15 @@ def test_seeded_files_have_a_timeline_line_and_the_worker_a_caseload(db):
     assigned = HouseholdAssignment.objects.filter(worker__username="worker")
     assert assigned.count() == 2  # households 0 and 20
     assert all(a.household.street_id == "110101001000" for a in assigned)
-    assert Household.objects.filter(assignments__isnull=False).count() == 2
+    # worker2 (the lapsed agency, issue 18) gets files of its own, never worker's.
+    lapsed = HouseholdAssignment.objects.filter(worker__username="worker2")
+    assert lapsed.exists()
+    assert not set(lapsed.values_list("household", flat=True)) & set(
+        assigned.values_list("household", flat=True)
+    )
+    assert not HouseholdAssignment.objects.exclude(
+        worker__username__in=["worker", "worker2"]
+    ).exists()
 
 
 def test_seeding_leaves_ids_and_file_numbers_for_the_next_file(db):

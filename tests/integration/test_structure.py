@@ -455,6 +455,7 @@ NOT_WRITES = {
     "backoffice.services.ledger.person_reveal",
     "backoffice.services.triage.report_reveal",
     "backoffice.services.ledger.person_id_check",
+    "backoffice.services.triage.lead_check",
     "backoffice.services.plans.plan_names_hidden_child",
     "backoffice.services.events.event_record",
     "backoffice.services.events.denial_record",

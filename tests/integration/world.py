@@ -91,6 +91,65 @@ def _referral(household, person=None):
     )
 
 
+def _charity_listing(home, zhang, demo_users):
+    """Issue 17: 张三's need on the charity board, claimed by the demo charity and written
+    about. Made as rows: this small ledger has too few peers for the anonymity rule (D1)."""
+    from backoffice.models import CharityMember, NeedListing, ShareConsent
+    from backoffice.services.charity import listing_claim, message_send
+
+    need = Need.objects.create(household=home, person=zhang, need_type=NeedType.LIVING)
+    consent = ShareConsent.objects.create(
+        household=home,
+        person=zhang,
+        notice_version="2026-12",
+        given_by="self",
+        given_on=timezone.localdate(),
+    )
+    listing = NeedListing.objects.create(
+        need=need,
+        household=home,
+        person=zhang,
+        consent=consent,
+        help_mode="one_to_one",
+        need_type=NeedType.LIVING,
+        description="需要一台电暖器",
+        district_id=home.district_id,
+        street_id=home.street_id,
+        area_label="东城区·东华门街道",
+        age_band="60-79",
+        category=Category.S2,
+    )
+    charity = as_actor(demo_users["charity"])
+    listing_claim(actor=charity, listing_id=listing.pk)
+    message_send(actor=charity, listing_id=listing.pk, body="请问何时送达？")
+    assert CharityMember.objects.filter(user=demo_users["charity"]).exists()
+    return listing
+
+
+def _project():
+    """M2: 东城区's project serving 东华门街道, delivered by the demo agency."""
+    from decimal import Decimal
+
+    from backoffice.enums import ServiceKind
+    from backoffice.models import Area
+    from backoffice.services.projects import ProjectData, project_save
+
+    today = timezone.localdate()
+    return project_save(
+        actor=SYSTEM,
+        data=ProjectData(
+            district=Area.objects.get(code="110101000000"),
+            name="东华门街道困难群众帮扶服务项目",
+            streets=[Area.objects.get(code="110101001000")],
+            agencies=[Agency.objects.get(name=DEMO_AGENCY)],
+            starts_on=today.replace(month=1, day=1),
+            ends_on=today.replace(month=12, day=31),
+            services=[ServiceKind.HOME_VISIT, ServiceKind.CASE],
+            budget=Decimal("360000"),
+        ),
+    )
+
+
 @pytest.fixture
 def world(ledger, demo_users):
     street, worker = demo_users["street"], demo_users["worker"]
@@ -179,8 +238,11 @@ def world(ledger, demo_users):
     handover = member_hand_over(
         household=ledger["assigned"], holder=wang, relation=Relation.SPOUSE, actor=SYSTEM
     )
+    listing = _charity_listing(home, ledger["zhang"], demo_users)
     return {
         **ledger,
+        "project": _project(),
+        "listing": listing,
         "child_x": child,
         "jing": jing,
         "cases": cases,

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -10,9 +12,11 @@ from backoffice.demo.accounts import (
     require_demo_allowed,
 )
 from backoffice.demo.casework import demo_casework_create
+from backoffice.demo.charity import demo_listings_create
 from backoffice.demo.ledger import demo_households_create
+from backoffice.demo.projects import demo_project_create
 from backoffice.demo.reports import demo_reports_create
-from backoffice.models import Area, Household
+from backoffice.models import Area, FileDeadline, Household
 from backoffice.services.areas import areas_load
 from portal.services import demo_site_load, home_page_ensure
 
@@ -82,6 +86,18 @@ class Command(BaseCommand):
                 households=options["casework"], seed=options["seed"], today=timezone.localdate()
             )
             self.stdout.write(f"已为 {worked} 户制定帮扶方案并记录回访、个案和资源链接。")
+        if households:
+            # M5: the year's deadline, so that districts and streets see their progress to it.
+            today = timezone.localdate()
+            FileDeadline.objects.get_or_create(
+                year=today.year,
+                defaults={"due_on": dt.date(today.year, 12, 31), "set_by_name": "市民政局（演示）"},
+            )
+            demo_project_create(today=today)
+            listed = demo_listings_create(seed=options["seed"], today=timezone.localdate())
+            self.stdout.write(
+                f"已发布 {listed} 项慈善帮扶需求（演示同意记录；一对一、多对一、慈善众筹）。"
+            )
 
     def _progress(self, households: int, persons: int, seconds: float) -> None:
         # Issue 3 item 6: 600,000 households take minutes, so say how far we are.

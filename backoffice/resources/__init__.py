@@ -1,0 +1,1 @@
+"""django-import-export resources: how a spreadsheet's columns map onto the ledger."""
