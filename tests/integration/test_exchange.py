@@ -691,3 +691,64 @@ def test_u1_a_monitored_household_without_assistance_is_referred_to_its_street(
     confirm(client, django_capture_on_commit_callbacks, roster_import)
     referral = Referral.objects.get(person=ledger["zhang"])
     assert referral.benefit_type == BenefitType.DIBAO and "边缘易致贫户" in referral.description
+
+
+def test_u12_a_human_resources_list_sets_employment_and_refuses_an_unknown_status(
+    login_as, ledger, django_capture_on_commit_callbacks
+):
+    client = login_as("dongcheng")
+    headers = ["姓名", "公民身份号码", "就业状况", "参保情况"]
+    bad = [["张三", ZHANG_ID, "打零工", "城乡居民医保"]]
+    refused, page = uploaded(
+        client, django_capture_on_commit_callbacks, xlsx(bad, headers), kind="human_resources"
+    )
+    assert refused.status == RosterImportStatus.INVALID and "就业状况" in page
+    rows = [["张三", ZHANG_ID, "失业", "城乡居民医保"]]
+    roster_import, page = uploaded(
+        client, django_capture_on_commit_callbacks, xlsx(rows, headers), kind="human_resources"
+    )
+    assert "就业状况：（空） → 失业" in page
+    confirm(client, django_capture_on_commit_callbacks, roster_import)
+    zhang = Person.objects.get(pk=ledger["zhang"].pk)
+    assert zhang.employment == "unemployed" and zhang.version == 2
+
+
+def test_u12_a_housing_list_adds_a_waiting_housing_need_once(
+    login_as, ledger, django_capture_on_commit_callbacks
+):
+    from backoffice.enums import NeedType
+    from backoffice.models import Need
+
+    client = login_as("dongcheng")
+    headers = ["姓名", "公民身份号码", "住房保障方式", "保障状态"]
+    rows = [["张三", ZHANG_ID, "公共租赁住房", "轮候"]]
+    roster_import, page = uploaded(
+        client, django_capture_on_commit_callbacks, xlsx(rows, headers), kind="housing"
+    )
+    assert "帮扶需求：（无住房需求） → 新增：住房（轮候中）" in page
+    confirm(client, django_capture_on_commit_callbacks, roster_import)
+    need = Need.objects.get(household=ledger["home"], need_type=NeedType.HOUSING)
+    assert need.description == "住房保障轮候中（公共租赁住房）"
+    # The same list again proposes nothing new: the need is there.
+    again, page = uploaded(
+        client, django_capture_on_commit_callbacks, xlsx(rows, headers), kind="housing"
+    )
+    assert "新增：住房（轮候中）" not in page
+    assert Need.objects.filter(household=ledger["home"], need_type=NeedType.HOUSING).count() == 1
+
+
+def test_u12_an_education_list_marks_a_pupil_as_a_student(
+    login_as, ledger, django_capture_on_commit_callbacks
+):
+    from tests.integration.conftest import CHILD_ID
+
+    client = login_as("dongcheng")
+    headers = ["姓名", "公民身份号码", "就学情况", "学校名称"]
+    rows = [["张小", CHILD_ID, "在读小学", "东华门小学"]]
+    roster_import, page = uploaded(
+        client, django_capture_on_commit_callbacks, xlsx(rows, headers), kind="education"
+    )
+    assert "就业状况：（空） → 在校学生" in page
+    confirm(client, django_capture_on_commit_callbacks, roster_import)
+    child = Person.objects.get(id_number_index=identity.blind_index(CHILD_ID, kind="id"))
+    assert child.employment == "student"
