@@ -14,6 +14,7 @@ from .views import (
     plans,
     projects,
     spotchecks,
+    statistics,
     triage,
     visits,
 )
@@ -185,6 +186,8 @@ urlpatterns = [
     ),
     # M5: the year's deadline for complete files with a plan, and the progress toward it.
     path("file-deadline/", deadlines.file_deadline_view, name="backoffice_file_deadline"),
+    # Issue 16 (U11): the ledger's counts area by area, within the user's scope.
+    path("statistics/", statistics.statistics_view, name="backoffice_statistics"),
     path("staff-devices/", devices.device_list, name="backoffice_devices"),
     path(
         "staff-devices/<int:user_id>/issue/", devices.device_issue, name="backoffice_device_issue"

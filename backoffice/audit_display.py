@@ -268,6 +268,8 @@ KEY_LABELS: dict[str, str] = {
     "project": "服务项目",
     "seed": "随机种子",
     "year": "年度",
+    "statistics": "统计表",  # issue 16: a statistics table exported
+    "area": "统计范围",
 }
 
 

@@ -95,6 +95,11 @@ def user_can_set_file_deadline(user) -> bool:
     return user.has_perm("backoffice.set_file_deadline")
 
 
+def user_can_view_statistics(user) -> bool:
+    """Issue 16 (U11): the ledger's counts within one's area (city, district, station)."""
+    return user.has_perm("backoffice.view_statistics")
+
+
 def user_can_manage_projects(user) -> bool:
     """M2: the district publishes service projects and records reviews and supervision."""
     return user.has_perm("backoffice.change_serviceproject")

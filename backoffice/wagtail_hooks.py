@@ -200,6 +200,21 @@ def register_file_deadline_menu():
     )
 
 
+class StatisticsMenuItem(MenuItem):
+    def is_shown(self, request):
+        from .permissions import user_can_view_statistics
+
+        return user_can_view_statistics(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_statistics_menu():
+    """Issue 16 (U11): the ledger's counts area by area within the user's scope."""
+    return StatisticsMenuItem(
+        _("统计分析"), reverse("backoffice_statistics"), icon_name="table", order=47
+    )
+
+
 class SpotCheckMenuItem(MenuItem):
     def is_shown(self, request):
         from .permissions import user_can_follow_spot_checks

@@ -87,6 +87,8 @@ class Household(models.Model):
         verbose_name = _("家庭档案")
         verbose_name_plural = _("家庭档案")
         ordering = ["next_visit_due", "id"]
+        # Issue 16 (U11): counts of the ledger area by area, for the city, districts and streets.
+        permissions = [("view_statistics", _("查看统计分析"))]
         indexes = [
             models.Index(fields=["street", "status", "next_visit_due"]),
             models.Index(fields=["district", "status", "next_visit_due"]),

@@ -83,6 +83,9 @@ SPOT_CHECK_RECTIFY = ["backoffice.view_spotcheckitem", "backoffice.change_spotch
 # M5: the city sets the year's deadline for complete files; districts and stations follow it.
 DEADLINE_READ = "backoffice.view_filedeadline"
 DEADLINE_SET = "backoffice.set_file_deadline"
+# Issue 16 (U11): the ledger's counts, area by area, for those who keep an area; agencies,
+# auditors and editors keep none.
+STATISTICS_READ = "backoffice.view_statistics"
 
 # What each role's group may do in the admin. Ledger rows are further cut by the scope.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
@@ -100,12 +103,14 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         EXPORT,
         DEADLINE_READ,
         DEADLINE_SET,
+        STATISTICS_READ,
         *PROJECT_READ,
         *SPOT_CHECK_READ,
     ],
     Role.DISTRICT_BUREAU: [
         ADMIN_ACCESS,
         DEADLINE_READ,
+        STATISTICS_READ,
         *PROJECT_MANAGE,
         *SPOT_CHECK_RUN,
         *CHARITY_LISTING_WORK,
@@ -127,6 +132,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.STREET_STATION: [
         ADMIN_ACCESS,
         DEADLINE_READ,
+        STATISTICS_READ,
         *PROJECT_READ,
         *SPOT_CHECK_RECTIFY,
         *CHARITY_LISTING_WORK,

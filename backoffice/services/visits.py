@@ -286,14 +286,19 @@ def _with_last_visit(queryset: QuerySet[Household]) -> QuerySet[Household]:
     return queryset.annotate(last_visited_on=Subquery(latest.values("visited_on")[:1]))
 
 
+def followup_late(today: dt.date) -> Q:
+    """L6: a household's follow-up visit is late when its due date has passed; one without any
+    due date (never scheduled) counts as late too: L6 wants one for each. The due lists and
+    the statistics (issue 16) both ask this."""
+    return Q(next_visit_due__lt=today) | Q(next_visit_due__isnull=True)
+
+
 def visits_overdue(user, *, today: dt.date) -> QuerySet[Household]:
     """L6: active households of the user's scope whose follow-up visit is late, most late first.
 
-    A household without any due date (never scheduled) counts as late: L6 wants one for each.
     Per area through the scope; an agency worker gets the households assigned to them.
     """
-    late = Q(next_visit_due__lt=today) | Q(next_visit_due__isnull=True)
-    queryset = Household.objects.filter(late, status=HouseholdStatus.ACTIVE)
+    queryset = Household.objects.filter(followup_late(today), status=HouseholdStatus.ACTIVE)
     return _with_last_visit(
         scope_queryset(user, queryset).order_by(F("next_visit_due").asc(nulls_first=True), "id")
     )

@@ -212,6 +212,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# SECURITY D2: published statistics show counts of 1 to this number as "<10" and hide enough
+# other cells that none of them can be worked out from the totals.
+STATISTICS_SMALL_CELL_MAX = 9
+
 # Keys for protected identifiers (SECURITY D3); the dev and test settings make throwaway ones.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 
