@@ -12,10 +12,8 @@ from intake.uploads import UploadError, clean_upload
 from ..enums import AreaLevel
 from ..models import Agency, Area
 from ..validators import normalize_credit_code
-from .base import DATE_INVALID
+from .base import DATE_INVALID, DATE_WIDGET
 from .ledger import LedgerForm
-
-DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class AgencyForm(LedgerForm):

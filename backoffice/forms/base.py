@@ -22,6 +22,8 @@ from ..scope import scope_of, scope_queryset
 from ..services.errors import RuleError
 
 DATE_INVALID = _("日期格式应为 2026-11-29。")
+# The one date input of the back office: an ISO value the browser's date picker understands.
+DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 def add_rule_error(form: forms.BaseForm, error: RuleError) -> None:

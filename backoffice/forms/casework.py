@@ -28,11 +28,10 @@ from ..models import Case, Household, Person, Referral
 from ..models.casework import MIN_SESSIONS
 from ..services.cases import case_workers, group_services_message
 from ..services.referrals import DEFAULT_DUE_WORKDAYS, NEXT_STATUSES
-from .base import DATE_INVALID, ScopedChoicesMixin
+from .base import DATE_INVALID, DATE_WIDGET, ScopedChoicesMixin
 from .ledger import LedgerForm, ScopedHouseholdField
 
 # A date picker without JavaScript; it only accepts ISO values.
-DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 def _worker_label(user) -> str:

@@ -27,10 +27,8 @@ from ..listing import QuickSelect
 from ..models import Area, CharityOrganisation, Household, Need, Person
 from ..validators import normalize_credit_code
 from .auth import OTPLoginForm
-from .base import DATE_INVALID, ScopedChoicesMixin
+from .base import DATE_INVALID, DATE_WIDGET, ScopedChoicesMixin
 from .ledger import LedgerForm
-
-DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class MemberField(forms.ModelChoiceField):

@@ -5,9 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .base import DATE_INVALID
-
-DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+from .base import DATE_INVALID, DATE_WIDGET
 
 
 class FileDeadlineForm(forms.Form):

@@ -9,10 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from ..enums import AreaLevel, ProjectCheckKind, ProjectCheckResult, ServiceKind
 from ..models import Agency, Area, ServiceProject
 from ..services.projects import ProjectData
-from .base import DATE_INVALID, ScopedChoicesMixin
+from .base import DATE_INVALID, DATE_WIDGET, ScopedChoicesMixin
 from .ledger import LedgerForm, VersionedFormMixin
-
-DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class ProjectForm(VersionedFormMixin, LedgerForm):

@@ -204,7 +204,7 @@ def roster_import_errors_download(request, pk: int):
     return _attachment(response, f"有错误的行-{roster_import.pk}.xlsx")
 
 
-def _stream_response(title: str, headers, rows, file_format: str):
+def stream_response(title: str, headers, rows, file_format: str):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if file_format == "csv":
         response = StreamingHttpResponse(
@@ -254,7 +254,7 @@ def roster_feedback_view(request, pk: int):
             add_rule_error(form, error)
         else:
             title = f"{roster_import.get_kind_display()}反馈表"
-            return _stream_response(title, headers, rows, data["file_format"])
+            return stream_response(title, headers, rows, data["file_format"])
     context = {
         "form": form,
         "title": f"{roster_import.get_kind_display()}：比对反馈表",
@@ -317,7 +317,7 @@ def export_view(request, listing: str):
             reveal=bool(data.get("reveal")),
             reason=(data.get("reason") or "").strip(),
         )
-        return _stream_response(layout.title, headers, produced, data["file_format"])
+        return stream_response(layout.title, headers, produced, data["file_format"])
     context = {
         "form": form,
         "title": f"导出{layout.title}",

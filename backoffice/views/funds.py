@@ -29,7 +29,7 @@ from ..services.funds import (
     unit_costs_of,
     unit_costs_set,
 )
-from .exchange import _stream_response
+from .exchange import stream_response
 
 
 def _project(request, pk: int) -> ServiceProject:
@@ -142,7 +142,7 @@ def funds_view(request, pk: int):
             ]
             + [estimate.total]
         )
-        return _stream_response(f"{project.name}-{year}年度资金测算", headers, rows, file_format)
+        return stream_response(f"{project.name}-{year}年度资金测算", headers, rows, file_format)
     for error in errors:
         messages.error(request, error)
     return render(
@@ -188,7 +188,7 @@ def statement_view(request, pk: int):
             + [r.amount]
             for r in rows
         ]
-        return _stream_response(f"{project.name}-{month}服务结算", headers, data, file_format)
+        return stream_response(f"{project.name}-{month}服务结算", headers, data, file_format)
     return render(
         request,
         "backoffice/projects/statement.html",

@@ -5,10 +5,8 @@ services/statistics.py."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from ..actor import request_actor
@@ -18,7 +16,7 @@ from ..permissions import user_can_view_statistics
 from ..services.deadlines import progress_area
 from ..services.events import event_record
 from ..services.statistics import AreaStatistics, StatisticsTable, area_statistics
-from ..spreadsheets import csv_stream
+from .exchange import stream_response
 
 ROW_HEADINGS = {"district": "区", "street": "街道（乡镇）", "community": "社区（村）"}
 
@@ -35,14 +33,7 @@ def _csv_response(request, statistics: AreaStatistics, table: StatisticsTable):
         obj=statistics.area,
         detail={"statistics": table.title, "area": where},
     )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(
-        csv_stream(headers, rows), content_type="text/csv; charset=utf-8"
-    )
-    filename = f"{where}-{table.title}-{stamp}.csv"
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "no-store"
-    return response
+    return stream_response(f"{where}-{table.title}", headers, rows, "csv")
 
 
 def _up_url(user, area) -> str:
