@@ -5,6 +5,12 @@ node) under a key holding the site's generation, the page and its live revision.
 unpublish, move, deletion or menu change bumps the generation (portal/signals.py), so menus,
 listings and breadcrumbs are never stale; old keys simply age out. A page that leaves the site
 at a set moment (an enforcement disclosure) is cached no longer than until then.
+
+The same HTML is also kept under the request's host, path and query, and
+`PublishedPageCacheMiddleware` answers a repeat request from there before Wagtail routes it: no
+site lookup, no tree walk, no query at all (measured: eight queries per hit without it). Only a
+page that Wagtail served in full, with no view restriction (password, login or group), is kept
+that way; adding or removing a restriction bumps the generation too (portal/signals.py).
 """
 
 from __future__ import annotations
@@ -43,6 +49,36 @@ def gone_response(request, page) -> HttpResponse:
     return HttpResponse(html, status=410)
 
 
+PATH_QUERY_MAX = 200  # a longer query string is never answered from the path cache
+
+
+def path_key(request) -> str | None:
+    """The key under which a public GET of this URL may have been kept (None: never kept)."""
+    if request.method != "GET" or not settings.PORTAL_PAGE_CACHE_SECONDS:
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    if len(query) > PATH_QUERY_MAX:
+        return None
+    where = f"{request.get_host()}{request.path}?{query}"
+    digest = hashlib.sha1(where.encode(), usedforsecurity=False).hexdigest()
+    return f"portal:path:{generation()}:{digest}"
+
+
+class PublishedPageCacheMiddleware:
+    """Answers a repeat public page request from the cache before Wagtail routes it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = path_key(request)
+        if key is not None:
+            html = cache.get(key)
+            if html is not None:
+                return HttpResponse(html)
+        return self.get_response(request)
+
+
 def cached_serve(page, request, serve, *args, **kwargs):
     now = timezone.now()
     if not page.is_public_now(now):
@@ -71,4 +107,8 @@ def cached_serve(page, request, serve, *args, **kwargs):
     if until is not None:
         timeout = max(1, min(timeout, int((until - now).total_seconds())))
     cache.set(key, response.content, timeout)
+    if not page.get_view_restrictions().exists():
+        keyed_by_path = path_key(request)
+        if keyed_by_path is not None:
+            cache.set(keyed_by_path, response.content, timeout)
     return response

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "backoffice.wagtail_endpoints.WagtailEndpointGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Innermost: a published page already rendered is answered without routing (issue 14).
+    "portal.cache.PublishedPageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -170,3 +170,35 @@ def test_p2_public_pages_work_on_a_phone_without_javascript(client, demo_site):
         assert "<script" not in html, path
         assert 'name="viewport"' in html
         assert '<form class="site-search" role="search" action="/search/" method="get">' in html
+
+
+def test_p1_a_repeat_visit_to_a_published_page_is_answered_without_a_query(
+    client, demo_site, django_assert_num_queries
+):
+    first = client.get("/notices/jmhf-2018-195/")
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        again = client.get("/notices/jmhf-2018-195/")
+    assert again.status_code == 200 and again.content == first.content
+    assert "京民核发〔2018〕195号" in _html(again)
+    # a query the page does not use is served in full every time, never kept
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/notices/jmhf-2018-195/", {"from": "weixin"})
+    with CaptureQueriesContext(connection) as served:
+        assert client.get("/notices/jmhf-2018-195/", {"from": "weixin"}).status_code == 200
+    assert len(served.captured_queries) > 0
+
+
+def test_p1_a_page_put_behind_a_password_is_never_answered_from_the_cache(client, demo_site):
+    from wagtail.models import PageViewRestriction
+
+    assert "一、台账范围" in _html(client.get("/notices/jmhf-2018-195/"))  # now cached
+    notice = NoticePage.objects.get(slug="jmhf-2018-195")
+    PageViewRestriction.objects.create(
+        page=notice, restriction_type=PageViewRestriction.PASSWORD, password="s3cret-pass"
+    )
+    locked = client.get("/notices/jmhf-2018-195/")
+    assert "一、台账范围" not in _html(locked)
+    assert "一、台账范围" not in _html(client.get("/notices/jmhf-2018-195/"))
