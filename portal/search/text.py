@@ -131,6 +131,10 @@ class _Vocabulary:
                 self._group([full, short])
         for word in _lines("dictionary.txt"):
             self.tokenizer.add_word(normalise(word), DOMAIN_WORD_FREQ)
+        # The bureau's own long words (dictionary and synonyms), looked for in the text itself:
+        # 城乡低保标准 is cut as 城乡低保 + 标准, and the page must still hold 低保标准.
+        long_words = {normalise(w) for w in _lines("dictionary.txt")} | set(self.canonical)
+        self.long_words = tuple(sorted(w for w in long_words if len(w) >= 3))
         self.stopwords = frozenset(
             normalise(word) for line in _lines("stopwords.txt") for word in line.split()
         )
@@ -175,7 +179,12 @@ def words(text: str, *, for_index: bool) -> list[str]:
     vocab = vocabulary()
     text = normalise(text)
     cut = vocab.tokenizer.cut_for_search if for_index else vocab.tokenizer.cut
-    return [w.strip() for w in cut(text, HMM=False) if _keep(w.strip(), vocab.stopwords)]
+    found = [w.strip() for w in cut(text, HMM=False) if _keep(w.strip(), vocab.stopwords)]
+    if for_index:
+        # A long word of the bureau's that the cut split across two words is held too.
+        held = set(found)
+        found.extend(w for w in vocab.long_words if w not in held and w in text)
+    return found
 
 
 def canonical(word: str) -> str:

@@ -105,3 +105,42 @@ def test_p1_the_admin_page_search_segments_chinese_like_the_site(demo_site, demo
             "临时救助": "北京市临时救助实施办法（修订）",
         }[query]
         assert expected in html, query
+
+
+def test_p1_an_approved_notice_scheduled_for_later_goes_live_at_its_time(
+    client, demo_site, sections, demo_users
+):
+    import time_machine
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    go_live = timezone.now() + dt.timedelta(days=2)
+    notice = NoticePage(
+        title="关于调整2027年城乡低保标准的通知",
+        slug="dibao-biaozhun-2027",
+        doc_number="京民社救发〔2026〕140号",
+        issued_on=dt.date(2026, 12, 1),
+        body=[("text", "<p>自2027年1月1日起，城乡低保标准统一调整。</p>")],
+        live=False,
+    )
+    sections["notice"].add_child(instance=notice)
+    notice.go_live_at = go_live
+    notice.save_revision(user=demo_users["editor"])
+    notice.get_workflow().start(notice, demo_users["editor"])
+    reviewer = _client(demo_users["reviewer"])
+    task_state = notice.current_workflow_task_state
+    reviewer.post(
+        f"/admin/pages/workflow/action/{notice.pk}/approve/{task_state.pk}/", {"comment": "同意"}
+    )
+    notice.refresh_from_db()
+    assert not notice.live and notice.revisions.count() == 1  # approved, waiting for its time
+    assert client.get("/notices/dibao-biaozhun-2027/").status_code == 404
+    assert "dibao-biaozhun-2027" not in client.get("/notices/").content.decode()
+
+    with time_machine.travel(go_live + dt.timedelta(minutes=1), tick=False):
+        call_command("publish_scheduled")  # cron, every minute (README)
+        page = client.get("/notices/dibao-biaozhun-2027/")
+        assert page.status_code == 200 and "京民社救发〔2026〕140号" in page.content.decode()
+        assert "dibao-biaozhun-2027" in client.get("/notices/").content.decode()
+        found = client.get("/search/", {"q": "京民社救发〔2026〕140号"}).content.decode()
+        assert "/notices/dibao-biaozhun-2027/" in found
