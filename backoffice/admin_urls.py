@@ -176,6 +176,8 @@ urlpatterns = [
     path("projects/<int:pk>/unit-costs/", funds.unit_costs_view, name="backoffice_unit_costs"),
     path("projects/<int:pk>/funds/", funds.funds_view, name="backoffice_project_funds"),
     path("projects/<int:pk>/statement/", funds.statement_view, name="backoffice_project_statement"),
+    # M1: an agency's own people read their agency's monthly statement.
+    path("agency-statement/", funds.agency_statement_view, name="backoffice_agency_statement"),
     # M2: spot checks of ledger files, their findings, rectification and recheck.
     path("spot-checks/", spotchecks.spot_checks_view, name="backoffice_spot_checks"),
     path("spot-checks/<int:pk>/", spotchecks.spot_check_view, name="backoffice_spot_check"),

@@ -185,6 +185,14 @@ def register_pledge_menu():
     return PledgeMenuItem(_("保密承诺"), reverse("backoffice_pledge"), icon_name="lock", order=40)
 
 
+@hooks.register("register_admin_menu_item")
+def register_agency_statement_menu():
+    """M1: the agency's own monthly statement, for its people."""
+    return PledgeMenuItem(
+        _("服务结算"), reverse("backoffice_agency_statement"), icon_name="table", order=41
+    )
+
+
 class FileDeadlineMenuItem(MenuItem):
     def is_shown(self, request):
         from .permissions import user_can_follow_file_deadline

@@ -1,4 +1,5 @@
-"""Demo: 东城区's purchased-service project for 东华门街道, published, with its review (M2)."""
+"""Demo: 东城区's purchased-service project for 东华门街道, published, with its review (M2)
+and the year's unit costs (M1), so that the funds and the statements show amounts."""
 
 from __future__ import annotations
 
@@ -10,10 +11,20 @@ from django.contrib.auth import get_user_model
 from ..actor import Channel, user_actor
 from ..enums import ProjectCheckKind, ProjectCheckResult, ServiceKind
 from ..models import Agency, Area, ServiceProject
+from ..services.funds import unit_costs_set
 from ..services.projects import ProjectData, project_check_record, project_publish, project_save
 from .accounts import DEMO_AGENCY, require_demo_allowed
 
 DEMO_PROJECT = "东华门街道困难群众精准帮扶服务项目（演示）"
+# M1: the year's unit cost of each service, in yuan (demo figures).
+DEMO_UNIT_COSTS = {
+    ServiceKind.LEDGER_RECORD: Decimal("60"),
+    ServiceKind.HOME_VISIT: Decimal("150"),
+    ServiceKind.NEEDS_ASSESSMENT: Decimal("100"),
+    ServiceKind.PLAN: Decimal("200"),
+    ServiceKind.CASE: Decimal("180"),
+    ServiceKind.RETURN_VISIT: Decimal("80"),
+}
 
 
 def demo_project_create(*, today: dt.date) -> ServiceProject | None:
@@ -49,4 +60,5 @@ def demo_project_create(*, today: dt.date) -> ServiceProject | None:
         result=ProjectCheckResult.PASSED,
         today=today,
     )
+    unit_costs_set(actor=actor, project=project, year=today.year, amounts=DEMO_UNIT_COSTS)
     return project_publish(actor=actor, project=project)

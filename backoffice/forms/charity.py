@@ -25,6 +25,7 @@ from ..enums import (
 )
 from ..listing import QuickSelect
 from ..models import Area, CharityOrganisation, Household, Need, Person
+from ..services.charity import WITHDRAW_REASONS
 from ..validators import normalize_credit_code
 from .auth import OTPLoginForm
 from .base import DATE_INVALID, DATE_WIDGET, ScopedChoicesMixin
@@ -131,13 +132,41 @@ class ListingPublishForm(ScopedChoicesMixin, forms.Form):
         self.fields["person"].queryset = members
 
 
+OTHER_REASON = "other"
+
+
 class ListingWithdrawForm(forms.Form):
-    reason = forms.CharField(
+    """The reason charities that took the listing up will read: one from the list, or a short
+    text of the station's own (screened like the listing, services.charity.text_screen)."""
+
+    reason_choice = forms.ChoiceField(
         label=_("撤回原因"),
-        max_length=200,
-        error_messages={"required": _("请填写撤回原因。")},
-        help_text=_("慈善组织可以看到，请勿写当事人的个人信息。"),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("认领、认捐或发起众筹的慈善组织会看到撤回原因。"),
     )
+    reason = forms.CharField(
+        label=_("其他原因"),
+        max_length=200,
+        required=False,
+        help_text=_("选择“其他原因”时填写；慈善组织可以看到，请勿写当事人的个人信息。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason_choice"].choices = [
+            *((text, text) for text in WITHDRAW_REASONS),
+            (OTHER_REASON, _("其他原因（在下面填写）")),
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        choice, text = cleaned.get("reason_choice") or "", (cleaned.get("reason") or "").strip()
+        if choice and choice != OTHER_REASON:
+            cleaned["reason"] = choice
+        elif not text:
+            self.add_error("reason", _("请选择或填写撤回原因。"))
+        return cleaned
 
 
 class StationReplyForm(forms.Form):

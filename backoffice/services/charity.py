@@ -26,9 +26,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
+from pypinyin import Style, pinyin
 
 from ..actor import Actor, system_actor
 from ..children import child_record_check
@@ -89,6 +90,14 @@ SENSITIVE_CATEGORIES = frozenset({Category.S4, Category.S5})  # 重度残疾人,
 SENSITIVE_NEED_TYPES = frozenset(
     {NeedType.MEDICAL, NeedType.REHABILITATION, NeedType.PSYCHOLOGICAL}
 )
+# What the station may tell charities when it withdraws a listing, without naming anyone;
+# any other reason it writes is screened like the listing's text.
+WITHDRAW_REASONS = (
+    "需求已通过其他渠道解决",
+    "当事人不再需要这项帮助",
+    "需求内容需要调整，将重新发布",
+    "当事人撤回同意",
+)
 # A claim or pledge not delivered within this many days lapses; the need returns to the board.
 DELIVERY_DAYS = 15
 DESCRIPTION_MAX = 60
@@ -107,6 +116,13 @@ _DATE_LIKE = re.compile(
     r"|(?:19|20)\d{2}年(?:出生|生(?![活产计意]))|生于(?:19|20)?\d{2}年"
 )
 _AGE_LIKE = re.compile(r"(?:\d{1,3}|[一二两三四五六七八九十百]+)(?:周岁|岁)")
+# D1: a number however it is split ("138 1234 5678", "138—1234—5678", "138一二三四5678").
+_CHINESE_DIGITS = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
+_DIGIT_RUN = re.compile(r"\d(?:[^\w]{0,3}\d)*")
+# An address's building, unit and room ("5号楼", "12号院", "2单元", "501室", "3门", "6层").
+_BUILDING_WORDS = "号楼|号院|单元|室|栋|幢|层|楼|门|排"
+_BUILDING_PART = re.compile(rf"(\d+)({_BUILDING_WORDS})")
+_CHINESE_BUILDING = re.compile(rf"([零〇一二两三四五六七八九十百]+)({_BUILDING_WORDS})")
 _COMMUNITY_SUFFIXES = ("社区居委会", "村民委员会", "居民委员会", "村委会", "居委会", "社区", "村")
 
 
@@ -358,25 +374,78 @@ def listing_anonymity(
     )
 
 
+def _name_pinyin(name: str) -> set[str]:
+    """D1: how a name is written in pinyin: the full name run together ("zhangsan", also
+    what "Zhang San" or "zhang-san" become once the spaces go), the initials ("zs"), and for a
+    name of three or more characters the given name ("xiaoming"). Every reading of a
+    character with several (单: dan, shan) counts, up to a few dozen spellings."""
+    readings = pinyin(name, style=Style.NORMAL, heteronym=True, errors="ignore")
+    initials = [sorted({r[:1] for r in chars if r}) for chars in readings]
+    readings = [sorted({r for r in chars if r.isascii() and r.isalpha()}) for chars in readings]
+    if len(readings) < 2 or not all(readings):
+        return set()
+    spellings: set[str] = set()
+    for syllables, at_least in ((readings, 2), (initials, 2)):
+        combos = [""]
+        for options in syllables:
+            combos = [c + o for c in combos for o in options][:64]
+        spellings.update(c for c in combos if len(c) >= at_least)
+    if len(readings) >= 3:
+        combos = [""]
+        for options in readings[-2:]:
+            combos = [c + o for c in combos for o in options][:64]
+        spellings.update(combos)
+    return spellings
+
+
+def _arabic(text: str) -> str:
+    """Chinese numerals before a building word as digits ("五号楼" -> "5号楼", "十二单元" ->
+    "12单元"), so that an address fragment is found however it is written."""
+
+    def value(match: re.Match) -> str:
+        digits = match.group(1)
+        if not re.search("[十百]", digits):
+            return digits.translate(_CHINESE_DIGITS) + match.group(2)
+        total = 0
+        for number, unit in re.findall(r"([零〇一二两三四五六七八九]?)([十百]?)", digits):
+            n = int(number.translate(_CHINESE_DIGITS)) if number else (1 if unit else 0)
+            total += n * {"十": 10, "百": 100}.get(unit, 1)
+        return f"{total}{match.group(2)}"
+
+    return _CHINESE_BUILDING.sub(value, text)
+
+
 def _screen_terms(household: Household) -> dict[str, list[str]]:
-    """The household's own words a public text must not contain: names and the address."""
+    """The household's own words a public text must not contain: names (also in pinyin), the
+    address and its building, unit and room numbers, the last digits of phones and IDs."""
     names: set[str] = set()
-    members = household.members.values_list("name", flat=True)
+    spellings: set[str] = set()
+    members = list(household.members.values_list("name", "phone_masked", "id_number_masked"))
     # A guardian who consented for a child may live elsewhere: their name is screened too (D4).
     guardians = household.share_consents.exclude(guardian_name="").values_list(
         "guardian_name", flat=True
     )
-    for name in [*members, *guardians]:
+    for name in [*(m[0] for m in members), *guardians]:
         name = unicodedata.normalize("NFKC", name or "").strip()
         if len(name) >= 2:
             names.add(name)
+            spellings |= _name_pinyin(name)
         if len(name) >= 3:
             names.add(name[-2:])  # the given name, as family and neighbours say it
-    address = _SEPARATORS.sub("", unicodedata.normalize("NFKC", household.address or ""))
+    tails = {
+        re.sub(r"[^0-9X]", "", masked.upper())[-4:]
+        for _name, phone, id_number in members
+        for masked in (phone, id_number)
+        if masked
+    }
+    address = _SEPARATORS.sub("", _arabic(unicodedata.normalize("NFKC", household.address or "")))
     places = {address} if address else set()
     road = re.match(r"\D{3,}", address)
     if road:
         places.add(road.group(0))
+    # The building, unit and room: "5号楼", "2单元", "501室", and the room number alone.
+    buildings = {number + word for number, word in _BUILDING_PART.findall(address)}
+    rooms = {number for number in re.findall(r"\d+", address) if len(number) >= 3}
     community = Area.objects.filter(code=household.community_id).values_list("name", flat=True)
     above = "".join(
         Area.objects.filter(code__in=[household.street_id, household.district_id]).values_list(
@@ -390,7 +459,38 @@ def _screen_terms(household: Household) -> dict[str, list[str]]:
             short = short.removesuffix(suffix)
         if len(short) >= 2 and short not in above:
             places.add(short)
-    return {"names": sorted(names, key=len, reverse=True), "places": sorted(places, key=len)}
+    return {
+        "names": sorted(names, key=len, reverse=True),
+        "pinyin": sorted(spellings),
+        "places": sorted(places, key=len),
+        "buildings": sorted(buildings),
+        "rooms": sorted(rooms),
+        "tails": sorted(t for t in tails if len(t) == 4),
+    }
+
+
+def _pinyin_found(text: str, spellings: list[str]) -> bool:
+    """Whether consecutive latin words of the text spell one of the names: "Zhang San",
+    "zhang-san", "ZhangSan", "Z.S.", "zs" (never a part of a longer word)."""
+    if not spellings:
+        return False
+    wanted, longest = set(spellings), max(map(len, spellings))
+    words = re.findall(r"[a-z]+", text.lower())
+    for start in range(len(words)):
+        joined = ""
+        for word in words[start:]:
+            joined += word
+            if joined in wanted:
+                return True
+            if len(joined) >= longest:
+                break
+    return False
+
+
+def _digit_runs(text: str) -> list[str]:
+    """The numbers of a text as digit strings, with Chinese digits read as digits and the
+    spaces, dashes, dots or other marks people split a number with left out."""
+    return [re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(text.translate(_CHINESE_DIGITS))]
 
 
 _STREET_SUFFIXES = ("街道办事处", "地区办事处", "街道", "地区", "镇", "乡")
@@ -413,8 +513,9 @@ def _street_screen(description: str, household: Household) -> None:
 
 def text_screen(*, text: str, household: Household, field: str) -> str:
     """SECURITY D1: a text shown outside the station names nobody and locates nothing: none of
-    the household's names or address, no number that looks like an ID or phone number (masked
-    or spaced out too), no date of birth, no exact age. Returns the text, or raises RuleError
+    the household's names (in characters or pinyin), its address, building, unit or room, no
+    number that looks like an ID or phone number (masked, spaced or dashed out too) or ends
+    like a member's own, no date of birth, no exact age. Returns the text, or raises RuleError
     saying what kind of detail to remove (never repeating it)."""
     text = (text or "").strip()
     normalized = unicodedata.normalize("NFKC", text)
@@ -423,14 +524,25 @@ def text_screen(*, text: str, household: Household, field: str) -> str:
     found = []
     if any(name in compact for name in terms["names"]):
         found.append("姓名")
+    if _pinyin_found(normalized, terms["pinyin"]):
+        found.append("姓名的拼音或首字母")
     if any(place and place in compact for place in terms["places"]):
         found.append("住址或社区")
+    located = _arabic(compact)
+    runs = _digit_runs(normalized)
+    if any(part in located for part in terms["buildings"]) or any(
+        run in terms["rooms"] for run in runs
+    ):
+        found.append("楼号、单元或房间号")
     if (
         _NUMBER_LIKE.search(compact)
         or _CHINESE_NUMBER_LIKE.search(compact)
         or re.search(r"\d{6,}[Xx]", compact)
+        or any(len(run) >= 7 for run in runs)
     ):
         found.append("证件号码或电话号码")
+    elif any(len(run) >= 4 and run.endswith(tail) for run in runs for tail in terms["tails"]):
+        found.append("证件号码或电话号码的尾号")
     spaced = re.sub(r"\s+", "", normalized)
     if _DATE_LIKE.search(compact) or _DATE_LIKE.search(spaced):
         found.append("日期（如出生日期）")
@@ -643,6 +755,194 @@ def listings_close(*, actor: Actor, household: Household, person: Person | None 
             summary=f"随退出台账关闭慈善帮扶需求 {closed} 项",
         )
     return closed
+
+
+# D1 holds after publication: the ledger changes under a listing ----------------------------
+
+
+@dataclass(frozen=True)
+class LedgerSnapshot:
+    """The combinations (district, street, sex, birth date, category) some persons counted in
+    before a change of the ledger, and who they are: what `listings_recheck` looks at after."""
+
+    keys: frozenset
+    person_ids: frozenset
+
+    def __bool__(self) -> bool:
+        return bool(self.keys or self.person_ids)
+
+
+def ledger_snapshot(
+    *, persons=None, household: Household | None = None, exited: bool = False
+) -> LedgerSnapshot:
+    """Taken by a service before it changes persons of the ledger (a new ID number, a category
+    changed or removed, a move to another community), in its transaction; or just after an
+    exit (`exited=True`: the persons who just left count as they stood)."""
+    rows = PersonCategory.objects.all()
+    if not exited:
+        rows = rows.filter(
+            person__exited_on__isnull=True, person__household__status=HouseholdStatus.ACTIVE
+        )
+    if household is not None:
+        rows = rows.filter(person__household=household)
+    else:
+        rows = rows.filter(person__in=[getattr(p, "pk", p) for p in persons or ()])
+    keys, person_ids = set(), set()
+    for row in rows.values_list(
+        "person_id",
+        "person__household__district_id",
+        "person__household__street_id",
+        "person__sex",
+        "person__birth_date",
+        "category",
+    ):
+        person_ids.add(row[0])
+        keys.add(row[1:])
+    return LedgerSnapshot(frozenset(keys), frozenset(person_ids))
+
+
+# More combinations than this and the districts' live listings are all looked at instead.
+_RECHECK_KEYS_MAX = 200
+
+
+def _recheck_candidates(before: LedgerSnapshot, today: dt.date) -> list[int]:
+    """The live listings whose published combination one of the changed persons counted in,
+    and the listings of the changed persons themselves."""
+    wanted = Q(person_id__in=before.person_ids)
+    if len(before.keys) > _RECHECK_KEYS_MAX:
+        wanted |= Q(district_id__in={key[0] for key in before.keys})
+    else:
+        for district, street, sex, birth_date, category in before.keys:
+            wanted |= (
+                Q(district_id=district, category=category, person__sex=sex)
+                & Q(age_band=age_band_of(birth_date, today=today))
+                & (Q(street__isnull=True) | Q(street_id=street))
+            )
+    return list(
+        NeedListing.objects.filter(wanted, status__in=LIVE_LISTING_STATUSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def _still_describes(listing: NeedListing, person: Person, today: dt.date) -> bool:
+    household = person.household
+    return (
+        person.categories.filter(category=listing.category).exists()
+        and household.district_id == listing.district_id
+        and (listing.street_id is None or household.street_id == listing.street_id)
+        and age_band_of(person.birth_date, today=today) == listing.age_band
+    )
+
+
+def _street_named(listing: NeedListing) -> bool:
+    try:
+        _street_screen(listing.description, listing.household)
+    except RuleError:
+        return True
+    return False
+
+
+def _listing_recheck(listing: NeedListing, *, today: dt.date, channel: str) -> str:
+    """One locked live listing against the ledger as it now stands: kept ("kept"), shown only
+    with its district ("district"), or taken off the board with the reason ("withdrawn")."""
+    system = system_actor(channel)
+    person = Person.objects.select_related("household").get(pk=listing.person_id)
+    if person.exited_on is not None or person.household.status != HouseholdStatus.ACTIVE:
+        return "kept"  # listings_close ends it, with its own reason
+    threshold = k_threshold(category=listing.category, need_type=listing.need_type)
+    common = {
+        "sex": person.sex,
+        "age_band": listing.age_band,
+        "category": listing.category,
+        "today": today,
+    }
+    reason = ""
+    if not _still_describes(listing, person, today):
+        reason = "当事人的类别、年龄段或所在地区已变更，需核实后重新发布"
+        k = 0
+    elif listing.street_id is not None:
+        k = ledger_peers(street_code=listing.street_id, **common)
+        if k < threshold:
+            k = ledger_peers(district_code=listing.district_id, **common)
+            if k >= threshold and not _street_named(listing):
+                district = Area.objects.get(code=listing.district_id)
+                listing.street, listing.area_label, listing.anonymity_k = None, district.name, k
+                listing.save(update_fields=["street", "area_label", "anonymity_k"])
+                event_record(
+                    actor=system,
+                    action=AuditAction.UPDATE,
+                    obj=listing,
+                    detail={"fields": ["street", "area_label"], "reason": "k", "k": k},
+                    household=listing.household,
+                    timeline=TimelineKind.CHARITY,
+                    summary=f"街道内情况相同的在册人员减少，慈善帮扶需求"
+                    f"（{listing.get_need_type_display()}）改为只显示到区（{district.name}）",
+                )
+                return "district"
+            if k >= threshold:
+                k = 0  # the text names the street: it cannot move up to the district
+    else:
+        k = ledger_peers(district_code=listing.district_id, **common)
+    if not reason and k >= threshold:
+        if k != listing.anonymity_k:
+            listing.anonymity_k = k
+            listing.save(update_fields=["anonymity_k"])
+        return "kept"
+    reason = reason or f"情况相同的在册人员已少于 {threshold} 人，为防止认出当事人，已撤下"
+    _listing_end(listing, status=ListingStatus.WITHDRAWN, reason=reason)
+    event_record(
+        actor=system,
+        action=AuditAction.WITHDRAW,
+        obj=listing,
+        detail={"reason": "k" if k else "changed", "k": k},
+        household=listing.household,
+        timeline=TimelineKind.CHARITY,
+        summary=f"慈善帮扶需求（{listing.get_need_type_display()}）已自动撤下：{reason}",
+    )
+    return "withdrawn"
+
+
+@transaction.atomic
+def listings_recheck(
+    *, actor: Actor, before: LedgerSnapshot, today: dt.date | None = None
+) -> dict[str, int]:
+    """D1 after publication: persons left the ledger or their category, sex, birth date or
+    community changed. Every live listing whose combination they counted in is counted again;
+    one no longer shared by enough persons is shown only with its district, or withdrawn with
+    the reason (charities see it; the board drops it). Called by the ledger services after
+    the change, in their transaction; recorded as the system's decision."""
+    if not before:
+        return {}
+    today = today or timezone.localdate()
+    outcome: dict[str, int] = {}
+    for listing_id in _recheck_candidates(before, today):
+        listing = _locked_listing(listing_id)
+        if not listing.is_live:
+            continue
+        result = _listing_recheck(listing, today=today, channel=actor.channel)
+        outcome[result] = outcome.get(result, 0) + 1
+    return outcome
+
+
+@transaction.atomic
+def listing_recheck(*, actor: Actor, listing_id: int, today: dt.date | None = None) -> str:
+    """D1, daily: one live listing counted again against the ledger as it stands (persons age
+    out of a band; a roster import changes categories), like `listings_recheck` does after
+    a change made in the back office. Returns "kept", "district" or "withdrawn"."""
+    listing = _locked_listing(listing_id)
+    if not listing.is_live:
+        return "ended"
+    return _listing_recheck(listing, today=today or timezone.localdate(), channel=actor.channel)
+
+
+def live_listing_ids() -> list[int]:
+    return list(
+        NeedListing.objects.filter(status__in=LIVE_LISTING_STATUSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 # Taking up (charities) ----------------------------------------------------------------------
@@ -1081,6 +1381,9 @@ PUBLIC_COLUMNS = (
     "status",
     "published_at",
 )
+# What a charity that took a listing up (or wrote about it) also reads once it is off the
+# board: when and why (the station's reason is chosen from WITHDRAW_REASONS or screened).
+ENDING_COLUMNS = ("ended_at", "end_reason")
 _labels: dict[tuple[str | None, type], dict[str, str]] = {}
 
 

@@ -24,7 +24,7 @@ from ..enums import AuditAction, ExitReason, HouseholdStatus, TimelineKind, Visi
 from ..models import Household, LedgerExit, Person, Visit
 from ..rhythm import FOLLOW_UP_MONTHS, add_months, checkin_due, follow_up_due
 from ..scope import scope_require
-from .charity import listings_close
+from .charity import ledger_snapshot, listings_close, listings_recheck
 from .errors import RuleError
 from .events import event_record
 from .ledger import household_head_check, household_refresh_completeness
@@ -107,6 +107,8 @@ def household_exit(
         raise ExitError("该家庭已退出台账，本次操作未执行。请刷新页面查看。")
     household.refresh_from_db()
     listings_close(actor=actor, household=household)  # U3: its charity listings close too
+    # D1: the listings its members counted toward are counted again.
+    listings_recheck(actor=actor, before=ledger_snapshot(household=household, exited=True))
     record = LedgerExit.objects.create(
         household=household,
         reason=reason,
@@ -161,6 +163,7 @@ def person_exit(
         raise ExitError(f"成员 {person.name} 已退出台账，本次操作未执行。请刷新页面查看。")
     person.refresh_from_db()
     listings_close(actor=actor, household=household, person=person)  # U3
+    listings_recheck(actor=actor, before=ledger_snapshot(persons=[person], exited=True))  # D1
     record = LedgerExit.objects.create(
         household=household,
         person=person,

@@ -23,14 +23,17 @@ from ..enums import (
     OPEN_CASE_STATUSES,
     AuditAction,
     HouseholdStatus,
+    NeedStatus,
     ServiceKind,
     VisitKind,
 )
 from ..models import (
+    Agency,
     Case,
     CaseSession,
     Household,
     HouseholdAssignment,
+    Need,
     Plan,
     ServiceProject,
     UnitCost,
@@ -92,6 +95,17 @@ def unit_costs_set(
     return list(UnitCost.objects.filter(project=project, year=year))
 
 
+def return_visits_in(project: ServiceProject, year: int) -> int:
+    """L6: one return visit every three months, for the months of `year` the project serves
+    (a project from July to December pays for two a household, not four)."""
+    first = max(project.starts_on, dt.date(year, 1, 1))
+    last = min(project.ends_on, dt.date(year, 12, 31))
+    if last < first:
+        return 0
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    return -(-months * RETURN_VISITS_PER_YEAR // 12)
+
+
 def unit_costs_of(project: ServiceProject, year: int) -> dict[str, Decimal]:
     return dict(UnitCost.objects.filter(project=project, year=year).values_list("kind", "amount"))
 
@@ -107,6 +121,10 @@ class FundRow:
     factor: Decimal
     quantities: dict[str, int]
     costs: dict[str, Decimal] = field(default_factory=dict)
+    # The basis M1 names: the people in the ledger and their needs still open.
+    households: int = 0
+    persons: int = 0
+    open_needs: int = 0
 
     @property
     def amount(self) -> Decimal:
@@ -122,6 +140,7 @@ class FundEstimate:
     rows: list[FundRow]
     households: int
     persons: int
+    visits_per_household: int = RETURN_VISITS_PER_YEAR
 
     @property
     def missing_costs(self) -> list[str]:
@@ -134,6 +153,10 @@ class FundEstimate:
     @property
     def total(self) -> Decimal:
         return sum((r.amount for r in self.rows), Decimal("0"))
+
+    @property
+    def open_needs(self) -> int:
+        return sum(r.open_needs for r in self.rows)
 
 
 def fund_estimate(
@@ -178,6 +201,28 @@ def fund_estimate(
         .annotate(n=Count("id"))
         .values_list("household__street_id", "n")
     )
+    # M1 "their needs": a household with a need still open and no case yet is one more case
+    # to open (U5-U9), at five sessions like the others.
+    open_needs = Need.objects.filter(
+        household__in=active, status__in=(NeedStatus.OPEN, NeedStatus.IN_PROGRESS)
+    )
+    needs = dict(
+        open_needs.order_by()
+        .values("household__street_id")
+        .annotate(n=Count("id"))
+        .values_list("household__street_id", "n")
+    )
+    uncased = dict(
+        active.filter(Exists(open_needs.filter(household=OuterRef("pk"))))
+        .exclude(
+            Exists(Case.objects.filter(household=OuterRef("pk"), status__in=OPEN_CASE_STATUSES))
+        )
+        .order_by()
+        .values("street_id")
+        .annotate(n=Count("id"))
+        .values_list("street_id", "n")
+    )
+    visits_per_household = return_visits_in(project, year)
     persons = dict(
         active.order_by()
         .values("street_id")
@@ -195,12 +240,21 @@ def fund_estimate(
             ServiceKind.HOME_VISIT: open_reports.get("not_visited", 0),
             ServiceKind.NEEDS_ASSESSMENT: households,
             ServiceKind.PLAN: ledger.get("without_plan", 0),
-            ServiceKind.CASE: cases.get(street.code, 0) * SESSIONS_PER_CASE,
-            ServiceKind.RETURN_VISIT: households * RETURN_VISITS_PER_YEAR,
+            ServiceKind.CASE: (cases.get(street.code, 0) + uncased.get(street.code, 0))
+            * SESSIONS_PER_CASE,
+            ServiceKind.RETURN_VISIT: households * visits_per_household,
         }
         quantities = {k: overrides.get((street.code, k), quantities[k]) for k in project.services}
         factor = factors.get(street.code, default_factor(street.name))
-        row = FundRow(street.code, street.name, factor, quantities)
+        row = FundRow(
+            street.code,
+            street.name,
+            factor,
+            quantities,
+            households=households,
+            persons=persons.get(street.code, 0),
+            open_needs=needs.get(street.code, 0),
+        )
         for kind, quantity in quantities.items():
             if kind in unit_costs:
                 row.costs[kind] = (quantity * unit_costs[kind] * factor).quantize(
@@ -215,6 +269,7 @@ def fund_estimate(
         rows=rows,
         households=sum(r.get("households", 0) for r in per_street.values()),
         persons=sum(persons.values()),
+        visits_per_household=visits_per_household,
     )
 
 
@@ -239,16 +294,21 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return first, following
 
 
-def agency_statement(project: ServiceProject, *, month: str) -> list[StatementRow]:
-    """Per agency bound to the project: the services its people recorded in the month in the
-    project's streets (intake interviews; needs recorded at an interview; plans drawn; case
-    sessions; follow-up and special visits; files of households assigned to it entered that
-    month), times the unit costs of the month's year."""
+def agency_statement(
+    project: ServiceProject, *, month: str, only: Agency | None = None
+) -> list[StatementRow]:
+    """Per agency bound to the project (or only that one): the services its people recorded
+    in the month in the project's streets (intake interviews; needs recorded at an interview;
+    plans drawn; case sessions; follow-up and special visits; files of households assigned to
+    it entered that month), times the unit costs of the month's year."""
     first, following = month_bounds(month)
     codes = list(project.streets.values_list("code", flat=True))
     unit_costs = unit_costs_of(project, first.year)
     rows = []
-    for agency in project.agencies.order_by("name"):
+    agencies = project.agencies.order_by("name")
+    if only is not None:
+        agencies = agencies.filter(pk=only.pk)
+    for agency in agencies:
         staff = agency.staff.values("user_id")
         visits = Visit.objects.filter(recorded_by__in=staff, visited_on__gte=first).filter(
             visited_on__lt=following
@@ -288,3 +348,33 @@ def agency_statement(project: ServiceProject, *, month: str) -> list[StatementRo
         }
         rows.append(StatementRow(agency.name, quantities, costs))
     return rows
+
+
+@dataclass
+class OwnStatement:
+    project: ServiceProject
+    row: StatementRow
+    missing_costs: list[str]
+
+
+def agency_own_statements(agency: Agency, *, month: str) -> list[OwnStatement]:
+    """M1, read by the agency's own people: its row of the monthly statement of every
+    published project it is bound to in the month, and nothing of any other agency."""
+    first, following = month_bounds(month)
+    projects = (
+        ServiceProject.objects.filter(
+            agencies=agency,
+            published_on__isnull=False,
+            starts_on__lt=following,
+            ends_on__gte=first,
+        )
+        .order_by("-starts_on", "name")
+        .distinct()
+    )
+    statements = []
+    for project in projects:
+        (row,) = agency_statement(project, month=month, only=agency)
+        costs = unit_costs_of(project, first.year)
+        missing = [str(ServiceKind(k).label) for k in project.services if k not in costs]
+        statements.append(OwnStatement(project, row, missing))
+    return statements

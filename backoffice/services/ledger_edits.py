@@ -20,6 +20,7 @@ from ..actor import Actor
 from ..enums import AuditAction, TimelineKind
 from ..models import Benefit, Household, Need, Person, PersonCategory
 from ..scope import scope_require
+from .charity import ledger_snapshot, listings_recheck
 from .errors import RuleError
 from .events import event_record
 from .ledger import (
@@ -114,12 +115,16 @@ def household_update(
         return household
     names = list(changes)
     values = dict(changes)
+    before = None
     if "community" in values:  # the scope columns follow the community
         community = values["community"]
         if community.pk != household.community_id:
             scope_require(actor, community)  # B8: a file moves only within the jurisdiction
+            before = ledger_snapshot(household=household)  # D1: its members move
         values.update(district_id=community.district_id, street_id=community.street_id)
     _versioned_update(household, expected_version=expected_version, changes=values)
+    if before is not None:
+        listings_recheck(actor=actor, before=before)
     event_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -169,7 +174,10 @@ def person_update(
         names.append("phone")
     if not names:
         return person
+    before = ledger_snapshot(persons=[person]) if id_number else None  # D1: sex, birth date
     _versioned_update(person, expected_version=expected_version, changes=values)
+    if before is not None:
+        listings_recheck(actor=actor, before=before)
     household_refresh_completeness(person.household)
     event_record(
         actor=actor,
@@ -219,7 +227,11 @@ def ledger_record_save(*, actor: Actor, record: models.Model, changed_fields: li
     created = record.pk is None
     if not created and not changed_fields:
         return
+    changes_category = isinstance(record, PersonCategory) and not created
+    before = ledger_snapshot(persons=[record.person_id]) if changes_category else None  # D1
     record.save()
+    if before is not None:
+        listings_recheck(actor=actor, before=before)
     household_refresh_completeness(household)
     event_record(
         actor=actor,
@@ -247,5 +259,10 @@ def ledger_record_delete(*, actor: Actor, record: models.Model) -> None:
         timeline=RECORD_TIMELINE_KIND[type(record)],
         summary=summary,
     )
+    before = (
+        ledger_snapshot(persons=[record.person_id]) if isinstance(record, PersonCategory) else None
+    )
     record.delete()
+    if before is not None:
+        listings_recheck(actor=actor, before=before)  # D1: one fewer with this category
     household_refresh_completeness(household)

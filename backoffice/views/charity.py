@@ -28,7 +28,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from ..actor import request_actor
-from ..enums import AreaLevel, AuditAction, DenialReason, HelpMode, TakeUpKind, TakeUpStatus
+from ..enums import (
+    AreaLevel,
+    AuditAction,
+    DenialReason,
+    HelpMode,
+    ListingStatus,
+    TakeUpKind,
+    TakeUpStatus,
+)
 from ..forms.charity import (
     BoardFilterForm,
     CampaignForm,
@@ -42,6 +50,7 @@ from ..middleware import _safe_path, session_clock
 from ..models import Area, ListingMessage, NeedListing, TakeUp
 from ..services.charity import (
     DELIVERY_DAYS,
+    ENDING_COLUMNS,
     PUBLIC_COLUMNS,
     board_listings,
     campaign_progress,
@@ -203,7 +212,7 @@ def _own_listing(request, pk: int, *, live_or_own: bool = True) -> NeedListing:
     about. Only the anonymized columns are read (B2)."""
     organisation = request.charity_member.organisation
     try:
-        listing = NeedListing.objects.only(*PUBLIC_COLUMNS).get(pk=pk)
+        listing = NeedListing.objects.only(*PUBLIC_COLUMNS, *ENDING_COLUMNS).get(pk=pk)
     except NeedListing.DoesNotExist:
         raise Http404 from None
     if listing.is_live:
@@ -224,7 +233,7 @@ def charity_home(request):
         .select_related("listing")
         .only(
             *(f.name for f in TakeUp._meta.concrete_fields),
-            *(f"listing__{column}" for column in PUBLIC_COLUMNS),
+            *(f"listing__{column}" for column in (*PUBLIC_COLUMNS, *ENDING_COLUMNS)),
         )
         .order_by("-created_at", "-id")[:HOME_ROWS]
     )
@@ -236,6 +245,8 @@ def charity_home(request):
             "card": cards[take_up.listing_id],
             "kind": kinds[take_up.kind],
             "status": statuses[take_up.status],
+            # A listing the station withdrew or that closed: why, as the station said it.
+            "end_reason": take_up.listing.end_reason if not take_up.listing.is_live else "",
         }
         for take_up in take_ups
     ]
@@ -264,6 +275,7 @@ def charity_listing(request, pk: int):
         "card": listing_cards([listing])[0],
         "organisation": organisation,
         "own_take_ups": TakeUp.objects.filter(listing=listing, organisation=organisation),
+        "ended": not listing.is_live and listing.status != ListingStatus.FULFILLED,
         "thread": ListingMessage.objects.filter(listing=listing, organisation=organisation),
         "pledge_form": PledgeForm(),
         "campaign_form": CampaignForm(),

@@ -201,7 +201,7 @@ def listing_withdraw_view(request, pk: int):
         else:
             messages.success(request, "已撤回该需求；慈善组织尚未送达的认领和认捐随之结束。")
     else:
-        messages.error(request, form.errors["reason"][0])
+        messages.error(request, next(iter(form.errors.values()))[0])
     return redirect("charity-listings:inspect", listing.pk)
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ..actor import request_actor
-from ..enums import AuditAction, ServiceKind
+from ..enums import AuditAction, Role, ServiceKind
 from ..forms.base import add_rule_error
 from ..forms.funds import UnitCostForm
 from ..models import ServiceProject
@@ -24,6 +24,7 @@ from ..services.errors import RuleError
 from ..services.events import event_record
 from ..services.funds import (
     MAX_FACTOR,
+    agency_own_statements,
     agency_statement,
     fund_estimate,
     unit_costs_of,
@@ -123,18 +124,18 @@ def funds_view(request, pk: int):
             detail={"fields": ["funds"], "year": year},
         )
         labels = [str(ServiceKind(k).label) for k in estimate.kinds]
-        headers = ["街道（乡镇）", "服务半径系数"]
+        headers = ["街道（乡镇）", "在册户数", "在册人数", "待解决需求", "服务半径系数"]
         headers += [f"{label}数量" for label in labels] + [f"{label}金额（元）" for label in labels]
         headers.append("合计（元）")
         rows = [
-            [r.street, r.factor]
+            [r.street, r.households, r.persons, r.open_needs, r.factor]
             + [r.quantities[k] for k in estimate.kinds]
             + [r.costs.get(k, "") for k in estimate.kinds]
             + [r.amount]
             for r in estimate.rows
         ]
         rows.append(
-            ["合计", ""]
+            ["合计", estimate.households, estimate.persons, estimate.open_needs, ""]
             + [estimate.total_quantities[k] for k in estimate.kinds]
             + [
                 sum((r.costs.get(k, 0) for r in estimate.rows), Decimal("0"))
@@ -201,6 +202,50 @@ def statement_view(request, pk: int):
                 str(ServiceKind(k).label)
                 for k in kinds
                 if k not in unit_costs_of(project, int(month[:4]))
+            ],
+        },
+    )
+
+
+@require_GET
+def agency_statement_view(request):
+    """M1: an agency's own people read their agency's monthly statement, project by project:
+    what they recorded times the unit costs. Read-only, their own agency only; the counts name
+    no household, so the page is open whatever the confidentiality agreement (B6 keeps the
+    households closed)."""
+    profile = getattr(request.user, "staff_profile", None)
+    if profile is None or profile.role != Role.AGENCY_WORKER or profile.agency_id is None:
+        raise PermissionDenied
+    agency = profile.agency
+    today = timezone.localdate()
+    month = request.GET.get("month") or f"{today:%Y-%m}"
+    try:
+        statements = agency_own_statements(agency, month=month)
+    except RuleError as error:
+        messages.error(request, error.message)
+        month = f"{today:%Y-%m}"
+        statements = agency_own_statements(agency, month=month)
+    return render(
+        request,
+        "backoffice/projects/agency_statement.html",
+        {
+            "agency": agency,
+            "month": month,
+            "statements": [
+                {
+                    "project": own.project,
+                    "row": own.row,
+                    "missing": own.missing_costs,
+                    "lines": [
+                        (
+                            ServiceKind(kind).label,
+                            own.row.quantities[kind],
+                            own.row.costs.get(kind),
+                        )
+                        for kind in own.project.services
+                    ],
+                }
+                for own in statements
             ],
         },
     )

@@ -14,7 +14,17 @@ from django.utils import timezone
 
 from backoffice.demo.accounts import DEMO_AGENCY
 from backoffice.enums import ServiceKind, VisitKind
-from backoffice.models import Agency, Area, AuditEvent, Household, Plan, ServiceProject, UnitCost
+from backoffice.models import (
+    Agency,
+    Area,
+    AuditEvent,
+    Case,
+    Household,
+    Need,
+    Plan,
+    ServiceProject,
+    UnitCost,
+)
 from backoffice.services.funds import default_factor, fund_estimate
 from backoffice.services.plans import MeasureInput, plan_revise
 from backoffice.services.projects import ProjectData, project_save
@@ -120,8 +130,10 @@ def test_m1_the_estimate_exports_as_csv_audited(login_as, project):
     )
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("街道（乡镇）,服务半径系数,建立台账数量")
-    assert "东华门街道,1.5," in text and text.splitlines()[-1].endswith(",2940.00")
+    assert text.splitlines()[0].startswith(
+        "街道（乡镇）,在册户数,在册人数,待解决需求,服务半径系数,建立台账数量"
+    )
+    assert "东华门街道,2,3,0,1.5," in text and text.splitlines()[-1].endswith(",2940.00")
     assert AuditEvent.objects.filter(action="export", object_type="backoffice.serviceproject")
 
 
@@ -174,3 +186,116 @@ def test_m1_only_the_district_sees_the_money(login_as, project, username):
         response = client.get(f"/admin/projects/{project.pk}/{part}/")
         assert response.status_code in (302, 403), (part, response.status_code)
     assert "资金测算" not in client.get(f"/admin/projects/inspect/{project.pk}/").content.decode()
+
+
+def test_m1_an_agencys_people_read_their_own_agencys_statement_only(
+    login_as, project, ledger, demo_users
+):
+    """The statement per agency is the agency's to read too (its own row, read-only): worker
+    sees 阳光's services and amounts; 启航 (worker2's agency), bound to the same project,
+    sees its own zeros and never 阳光's."""
+    from backoffice.demo.accounts import DEMO_LAPSED_AGENCY
+    from backoffice.services.projects import project_publish
+
+    today = timezone.localdate()
+    dongcheng = login_as("dongcheng")
+    dongcheng.post(f"/admin/projects/{project.pk}/unit-costs/", costs_form(today.year))
+    lapsed = Agency.objects.get(name=DEMO_LAPSED_AGENCY)
+    project.agencies.add(lapsed)
+    url = "/admin/agency-statement/"
+    worker = as_actor(demo_users["worker"])
+    visit_record(
+        household=ledger["assigned"],
+        kind=VisitKind.FOLLOW_UP,
+        visited_on=today,
+        visitors="社工",
+        findings="生活稳定",
+        measures_progress="已回访",
+        actor=worker,
+    )
+    # Not published yet: nothing to read.
+    own = login_as("worker").get(url).content.decode()
+    assert "本机构没有承接已发布的服务项目" in own and "东华门项目" not in own
+    project_publish(actor=as_actor(demo_users["dongcheng"]), project=project)
+    own = login_as("worker").get(url, {"month": f"{today:%Y-%m}"}).content.decode()
+    assert DEMO_AGENCY in own and "东华门项目" in own
+    # `assigned`: a record built (100) and a return visit (120) this month.
+    assert '<th scope="row">回访</th><td>1</td><td>120.00</td>' in own
+    assert '<th scope="row">建立台账</th><td>1</td><td>100.00</td>' in own
+    assert '<td class="amount">220.00</td>' in own
+    assert DEMO_LAPSED_AGENCY not in own
+    other = login_as("worker2").get(url, {"month": f"{today:%Y-%m}"}).content.decode()
+    assert DEMO_LAPSED_AGENCY in other and "东华门项目" in other
+    assert '<td class="amount">0.00</td>' in other and "220.00" not in other
+    assert DEMO_AGENCY not in other
+    # Read-only: nothing to post; the district's pages stay the district's.
+    assert login_as("worker").post(url, {"month": f"{today:%Y-%m}"}).status_code == 405
+    assert login_as("worker").get(f"/admin/projects/{project.pk}/statement/").status_code in (
+        302,
+        403,
+    )
+    bad = login_as("worker").get(url, {"month": "六月"}).content.decode()
+    assert "月份格式应为 2026-11。" in bad
+
+
+@pytest.mark.parametrize("username", ["street", "dongcheng", "city", "charity"])
+def test_m1_the_agency_statement_page_is_for_agency_people_only(login_as, project, username):
+    response = login_as(username).get("/admin/agency-statement/")
+    assert response.status_code in (302, 403), response.status_code
+
+
+def test_m1_the_peoples_open_needs_count_as_cases_to_serve(login_as, project, ledger, demo_users):
+    """M1 names the people's needs: a household with a need still open and no case yet is a
+    case to open, at five sessions (U10); one that has its case is not counted twice."""
+    year = project.starts_on.year
+    Need.objects.create(household=ledger["assigned"], need_type="care", description="需要照护")
+    Need.objects.create(household=ledger["home"], need_type="living", description="取暖")
+    Need.objects.create(
+        household=ledger["home"], need_type="care", description="已解决", status="met"
+    )
+    (row,) = fund_estimate(project, year=year).rows
+    assert row.quantities["case"] == 10 and row.open_needs == 2
+    assert (row.households, row.persons) == (2, 3)
+    Case.objects.create(
+        household=ledger["home"],
+        person=ledger["zhang"],
+        group="S2",
+        goals="取暖",
+        worker=demo_users["worker"],
+    )
+    (row,) = fund_estimate(project, year=year).rows
+    assert row.quantities["case"] == 10  # the home's case replaces its uncased need
+    page = login_as("dongcheng").get(f"/admin/projects/{project.pk}/funds/").content.decode()
+    assert "<td>2</td><td>3</td><td>2</td>" in page
+    assert "有待解决需求、尚未立案的户数" in page
+
+
+def test_m1_return_visits_follow_the_months_the_project_serves(project):
+    """L6: one return visit every three months of service: a project from July to December
+    pays for two a household in its year, not four."""
+    year = project.starts_on.year
+    ServiceProject.objects.filter(pk=project.pk).update(starts_on=dt.date(year, 7, 1))
+    project.refresh_from_db()
+    estimate = fund_estimate(project, year=year)
+    (row,) = estimate.rows
+    assert row.quantities["return_visit"] == 4 and estimate.visits_per_household == 2
+    ServiceProject.objects.filter(pk=project.pk).update(starts_on=dt.date(year, 11, 15))
+    project.refresh_from_db()
+    assert fund_estimate(project, year=year).rows[0].quantities["return_visit"] == 2
+
+
+def test_m1_the_demo_project_has_the_years_unit_costs_so_its_funds_show_amounts(
+    login_as, ledger, demo_users
+):
+    """`make run`: dongcheng opens the demo project's funds and sees amounts, not only the
+    warning that no unit cost is set."""
+    from backoffice.demo.projects import DEMO_UNIT_COSTS, demo_project_create
+
+    today = timezone.localdate()
+    project = demo_project_create(today=today)
+    assert project.published_on == today
+    assert UnitCost.objects.filter(project=project, year=today.year).count() == len(DEMO_UNIT_COSTS)
+    page = login_as("dongcheng").get(f"/admin/projects/{project.pk}/funds/").content.decode()
+    assert "尚未设定单价" not in page
+    total = fund_estimate(project, year=today.year).total
+    assert total > 0 and f'id="funds-total">{total}<' in page
