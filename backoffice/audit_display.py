@@ -270,6 +270,7 @@ KEY_LABELS: dict[str, str] = {
     "year": "年度",
     "statistics": "统计表",  # issue 16: a statistics table exported
     "area": "统计范围",
+    "format": "文件格式",  # an export's file: csv or xlsx
 }
 
 

@@ -106,6 +106,16 @@ def _workdays_between(start: dt.date, end: dt.date) -> int:
     return days
 
 
+# L1-L5: a file is complete when its score (services/ledger.household_refresh_completeness)
+# is 100; L7: it has a plan. The year's progress and the statistics (issue 16) both count so.
+FILE_COMPLETE = Q(completeness=100)
+
+
+def with_plan(households: QuerySet) -> QuerySet:
+    """`households` annotated `has_plan`: whether the file holds a plan (L7)."""
+    return households.annotate(has_plan=Exists(Plan.objects.filter(household=OuterRef("pk"))))
+
+
 def progress_area(who, code: str | None) -> Area | None:
     """The area to look at: one in `who`'s scope (404 otherwise, by the caller), or the
     user's own area when none is asked for."""
@@ -127,16 +137,16 @@ def deadline_progress(
     households = scope_queryset(who, Household.objects.filter(status=HouseholdStatus.ACTIVE))
     if area is not None and level != AreaLevel.CITY:
         households = households.filter(**{AREA_COLUMN[level]: area.pk})
-    households = households.annotate(has_plan=Exists(Plan.objects.filter(household=OuterRef("pk"))))
+    households = with_plan(households)
     group = f"{rows_level}_id"
     counted = (
         households.order_by()
         .values(group)
         .annotate(
             households=Count("id"),
-            complete=Count("id", filter=Q(completeness=100)),
+            complete=Count("id", filter=FILE_COMPLETE),
             planned=Count("id", filter=Q(has_plan=True)),
-            ready=Count("id", filter=Q(completeness=100, has_plan=True)),
+            ready=Count("id", filter=FILE_COMPLETE & Q(has_plan=True)),
         )
     )
     names = dict(Area.objects.filter(pk__in=[c[group] for c in counted]).values_list("pk", "name"))

@@ -1,9 +1,11 @@
 """Statistics of the ledger (issue 16): counts area by area within the user's scope (U11), and
 the small-cell suppression that every published table passes through (SECURITY D2, P4).
 
-The counts are aggregate queries (one per table, grouped by the area column of the level
-below); no ledger row is loaded into Python. The suppression is a pure function of a table of
-counts and knows nothing about the ledger.
+The counts are aggregate queries (about one per table, grouped by the area column of the
+level below or by kind; a fixed number per page, whatever the number of areas and files); no
+ledger row is loaded into Python. The F1-F3 clocks are counted in one grouped query over the
+reports, with each day's due date (working days, F4) joined in as a table of values. The
+suppression is a pure function of a table of counts and knows nothing about the ledger.
 """
 
 from __future__ import annotations
@@ -14,13 +16,59 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db import connections
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from ..enums import AreaLevel, Category, HouseholdStatus, NeedStatus
-from ..models import Area, Household, Need, Person, PersonCategory
+from intake.enums import OPEN_STATUSES, ReportStatus
+from intake.models import Report
+
+from ..enums import (
+    OPEN_CASE_STATUSES,
+    OPEN_REFERRAL_STATUSES,
+    SUBTYPES_BY_CATEGORY,
+    AreaLevel,
+    BenefitType,
+    Category,
+    EntryRoute,
+    HouseholdStatus,
+    NeedStatus,
+    NeedType,
+    ReferralKind,
+    ReferralStatus,
+    Sex,
+    Subtype,
+    VisitKind,
+)
+from ..models import (
+    Area,
+    Benefit,
+    CaseSession,
+    Household,
+    Need,
+    Person,
+    PersonCategory,
+    Referral,
+    Visit,
+)
+from ..models import Case as CaseFile
+from ..models.casework import MIN_SESSIONS
 from ..scope import scope_queryset
-from .deadlines import AREA_COLUMN, ROWS_BELOW
+from ..workdays import add_workdays
+from .deadlines import AREA_COLUMN, FILE_COMPLETE, ROWS_BELOW, with_plan
+from .triage import DEADLINES
 from .visits import followup_late
 
 # --- SECURITY D2: small-cell suppression --------------------------------------------------------
@@ -173,6 +221,25 @@ def table_suppress(cells: list[list[int]], *, small_max: int | None = None) -> S
 
 # --- U11: the ledger's counts within the user's scope ---------------------------------------------
 
+# Age bands (years at today's date): children, working age, the elderly, advanced age.
+AGE_BANDS = [("age_0_17", "0-17岁", 0, 18), ("age_18_59", "18-59岁", 18, 60)]
+AGE_BANDS += [("age_60_79", "60-79岁", 60, 80), ("age_80", "80岁及以上", 80, None)]
+
+# F1-F3: the statutory clocks counted, as (key, route, which clock, working days); the
+# days come from triage.DEADLINES, the one place they are set.
+CLOCKS = [
+    ("report_visit", EntryRoute.REPORT, "visit", "群众反映：入户访谈"),
+    ("report_ledger", EntryRoute.REPORT, "ledger", "群众反映：纳入台账"),
+    ("approval_visit", EntryRoute.APPROVAL, "visit", "救助审批：入户访谈"),
+    ("survey_ledger", EntryRoute.SURVEY, "ledger", "摸排调查：纳入台账"),
+]
+CLOCK_STATES = [
+    ("on_time", "按期完成"),
+    ("late", "逾期完成"),
+    ("open_late", "未完成，已逾期"),
+    ("open", "未完成，未到期"),
+]
+
 
 @dataclass(frozen=True)
 class Column:
@@ -182,6 +249,9 @@ class Column:
 
 @dataclass
 class AreaRow:
+    """A row of a table: an area of the level below (`code` its area code), or, in a table
+    by kind (`StatisticsTable.row_heading` set), one kind (`code` the kind's value)."""
+
     code: str
     name: str
     values: dict[str, int] = field(default_factory=dict)
@@ -189,19 +259,28 @@ class AreaRow:
 
 @dataclass
 class StatisticsTable:
-    """One table: a row per area of the level below, and the column totals."""
+    """One table: a row per area of the level below (or per kind), and the column totals."""
 
     key: str
     title: str
     columns: list[Column]
     rows: list[AreaRow]
-    # The column whose values the table's chart draws area by area; None: the totals row
+    # The column whose values the table's chart draws row by row; None: the totals row
     # column by column (categories, statuses).
     chart_column: str | None = None
     chart_title: str = ""
+    # The heading of the rows when they are kinds, not areas (needs by type...).
+    row_heading: str | None = None
+    # The totals when rows overlap (a person holds two subtypes): distinct counts, not sums.
+    total_values: dict[str, int] | None = None
+    note: str = ""
+
+    @property
+    def by_area(self) -> bool:
+        return self.row_heading is None
 
     def chart_bars(self) -> list[tuple[str, int]]:
-        """(label, value) of the table's chart: the chart column area by area, or the totals
+        """(label, value) of the table's chart: the chart column row by row, or the totals
         column by column without the last (the table's own total)."""
         if self.chart_column:
             return [(row.name, row.values.get(self.chart_column, 0)) for row in self.rows]
@@ -210,6 +289,8 @@ class StatisticsTable:
 
     @property
     def totals(self) -> dict[str, int]:
+        if self.total_values is not None:
+            return {c.key: self.total_values.get(c.key, 0) for c in self.columns}
         return {c.key: sum(row.values.get(c.key, 0) for row in self.rows) for c in self.columns}
 
     def cells(self, row: AreaRow) -> list[int]:
@@ -224,6 +305,19 @@ class StatisticsTable:
         totals = self.totals
         return [totals[c.key] for c in self.columns]
 
+    @property
+    def total_label(self) -> str:
+        return "合计（去重）" if self.total_values is not None else "合计"
+
+
+# The page's sections, in order, and the tables of each.
+SECTIONS = [
+    ("persons", "人员和家庭", ["households", "categories", "category_households", "subtypes"]),
+    ("persons_by", "性别和年龄", ["sexes", "ages"]),
+    ("needs", "需求、保障和资源链接", ["needs", "need_types", "benefits", "referrals"]),
+    ("work", "工作落实情况", ["clocks", "clock_areas", "followups", "cases", "files"]),
+]
+
 
 @dataclass
 class AreaStatistics:
@@ -234,6 +328,12 @@ class AreaStatistics:
 
     def table(self, key: str) -> StatisticsTable | None:
         return next((t for t in self.tables if t.key == key), None)
+
+    def sections(self) -> list[tuple[str, str, list[StatisticsTable]]]:
+        found = {t.key: t for t in self.tables}
+        return [
+            (key, title, [found[k] for k in keys if k in found]) for key, title, keys in SECTIONS
+        ]
 
 
 def _row_areas(who, area: Area | None, rows_level: str) -> list[tuple[str, str]]:
@@ -247,15 +347,26 @@ def _row_areas(who, area: Area | None, rows_level: str) -> list[tuple[str, str]]
     return list(scope_queryset(who, areas).order_by("code").values_list("code", "name"))
 
 
-def _grouped(queryset, *, who, area: Area | None, prefix: str, rows_level: str, **counts):
-    """{area code: {name: count}} of `queryset` in `who`'s scope under `area`, grouped by the
-    area column of the rows' level: one aggregate query."""
+def _within(queryset, *, who, area: Area | None, prefix: str):
+    """`queryset` in `who`'s scope and under `area` (through the area column at `prefix`)."""
     queryset = scope_queryset(who, queryset)
     if area is not None and area.level != AreaLevel.CITY:
         queryset = queryset.filter(**{f"{prefix}{AREA_COLUMN[area.level]}": area.pk})
+    return queryset.order_by()
+
+
+def _grouped(queryset, *, who, area: Area | None, prefix: str, rows_level: str, **counts):
+    """{area code: {name: count}} of `queryset` in `who`'s scope under `area`, grouped by the
+    area column of the rows' level: one aggregate query."""
     group = f"{prefix}{rows_level}_id"
-    found = queryset.order_by().values(group).annotate(**counts)
+    found = _within(queryset, who=who, area=area, prefix=prefix).values(group).annotate(**counts)
     return {entry.pop(group): entry for entry in found}
+
+
+def _by_kind(queryset, *, who, area: Area | None, prefix: str, kind: str, **counts):
+    """{kind: {name: count}} of `queryset` in `who`'s scope under `area`: one query."""
+    found = _within(queryset, who=who, area=area, prefix=prefix).values(kind).annotate(**counts)
+    return {entry.pop(kind): entry for entry in found}
 
 
 def _with_on_time(row: AreaRow) -> AreaRow:
@@ -264,40 +375,235 @@ def _with_on_time(row: AreaRow) -> AreaRow:
     return row
 
 
+def _years_before(today: dt.date, years: int) -> dt.date:
+    """The birthday `years` years ago (29 February counts from the 28th, as children.py
+    does): born on or before it means at least `years` old today."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def _age_counts(today: dt.date) -> dict[str, Count]:
+    """One conditional count per age band: ages compared in SQL against birthday cutoffs."""
+    counts = {}
+    for key, _label, low, high in AGE_BANDS:
+        band = Q()
+        if low:
+            band &= Q(birth_date__lte=_years_before(today, low))
+        if high is not None:
+            band &= Q(birth_date__gt=_years_before(today, high))
+        counts[key] = Count("id", filter=band)
+    return counts
+
+
+# --- F1-F3: deadlines met on time, late, or still running -----------------------------------------
+
+
+# How one clock of a report stands, as in triage.report_clocks: done by its due date or
+# after it; still running (the report open) past its due date or not; "" when the report was
+# closed without it (merged, rejected) or its route has no such clock. {done} is the column of
+# the day it was done, {due} the expression of its due date.
+_CLOCK_STATE = """CASE WHEN route_code = %s THEN ''
+    WHEN {done} IS NOT NULL AND {done} <= {due} THEN 'on_time'
+    WHEN {done} IS NOT NULL THEN 'late'
+    WHEN is_open AND {due} < %s THEN 'open_late'
+    WHEN is_open THEN 'open'
+    ELSE '' END"""
+# The due dates, one row per day a clock started on: the day, the visit's (F1, F2), a public
+# report's entry in the ledger (F1), a survey's (F3).
+_VISIT_DUE = "dues.column2"
+_LEDGER_DUE = "CASE WHEN route_code = %s THEN dues.column4 ELSE dues.column3 END"
+
+
+def _clock_rows(reports, *, group: str):
+    """The reports as rows of what their clocks need, each computed once: area, route, open
+    or not, the day the clock started, the first intake interview, the acceptance."""
+    first_visit = (
+        Visit.objects.filter(report=OuterRef("pk"), kind=VisitKind.INTAKE_INTERVIEW)
+        .order_by("visited_on")
+        .values("visited_on")[:1]
+    )
+    return reports.annotate(
+        area_code=F(group),
+        route_code=F("route"),
+        is_open=ExpressionWrapper(Q(status__in=OPEN_STATUSES), output_field=BooleanField()),
+        started=F("learned_on"),
+        visited=Subquery(first_visit, output_field=DateField()),
+        accepted=Case(
+            When(status=ReportStatus.ACCEPTED, then=TruncDate("status_changed_at")),
+            output_field=DateField(),
+        ),
+    ).values("area_code", "route_code", "is_open", "started", "visited", "accepted")
+
+
+def _clock_counts(who, *, area: Area | None, rows_level: str, today: dt.date):
+    """F1-F3: {area code: {clock key: {state: count}}} of the reports and leads in scope.
+
+    Two aggregate queries: the days the clocks started on (a few hundred a year, whatever
+    the number of reports), then the counts grouped by area, route and state. The due date
+    of each day is counted on the official calendar (F4, workdays.add_workdays) and joined
+    in as a table of values; the reports are a derived table, so that each report's first
+    interview is looked up once."""
+    reports = _within(
+        Report.objects.filter(route__in=list(DEADLINES)), who=who, area=area, prefix=""
+    )
+    days = sorted(reports.values_list("learned_on", flat=True).distinct())
+    if not days:
+        return {}
+    connection = connections[reports.db]
+    as_date = connection.ops.adapt_datefield_value
+    visit_days, ledger_days = DEADLINES[EntryRoute.REPORT]
+    survey_days = DEADLINES[EntryRoute.SURVEY][1]
+    dues = [
+        as_date(value)
+        for day in days
+        for value in (
+            day,
+            add_workdays(day, visit_days).date,
+            add_workdays(day, ledger_days).date,
+            add_workdays(day, survey_days).date,
+        )
+    ]
+    inner, params = (
+        _clock_rows(reports, group=f"{rows_level}_id").query.get_compiler(reports.db).as_sql()
+    )
+    if connection.vendor == "postgresql":
+        inner += " OFFSET 0"  # kept a derived table: PostgreSQL would inline it back
+    visit_state = _CLOCK_STATE.format(done="visited", due=_VISIT_DUE)
+    ledger_state = _CLOCK_STATE.format(done="accepted", due=_LEDGER_DUE)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(days))
+    # Only constants and the ORM's own SQL (values passed as parameters) are put together.
+    sql = (
+        f"SELECT area_code, route_code, {visit_state}, {ledger_state}, COUNT(*) "  # noqa: S608
+        f"FROM ({inner}) clocks JOIN (VALUES {values}) dues ON dues.column1 = clocks.started "
+        "GROUP BY 1, 2, 3, 4"
+    )
+    survey, approval, today_value = (
+        EntryRoute.SURVEY.value,
+        EntryRoute.APPROVAL.value,
+        as_date(today),
+    )
+    arguments = [
+        *(survey, today_value),  # the visit's state
+        *(approval, survey, survey, today_value),  # the ledger entry's state
+        *params,
+        *dues,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arguments)
+        found = cursor.fetchall()
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    for code, route, visit_state_found, ledger_state_found, number in found:
+        area_counts = counts.setdefault(code, {})
+        for which, state in (("visit", visit_state_found), ("ledger", ledger_state_found)):
+            if state:
+                clock = area_counts.setdefault(f"{route}_{which}", {})
+                clock[state] = clock.get(state, 0) + number
+    return counts
+
+
+def _clock_tables(counts, areas: list[tuple[str, str]]) -> list[StatisticsTable]:
+    columns = [*(Column(k, label) for k, label in CLOCK_STATES), Column("all", "合计")]
+
+    def values(clocks: list[dict[str, int]]) -> dict[str, int]:
+        found = {k: sum(clock.get(k, 0) for clock in clocks) for k, _label in CLOCK_STATES}
+        found["all"] = sum(found.values())
+        return found
+
+    by_clock = [
+        AreaRow(
+            code=key,
+            name=label,
+            values=values([counts.get(code, {}).get(key, {}) for code, _name in areas]),
+        )
+        for key, _route, _which, label in CLOCKS
+    ]
+    by_area = [
+        AreaRow(code=code, name=name, values=values(list(counts.get(code, {}).values())))
+        for code, name in areas
+    ]
+    return [
+        StatisticsTable(
+            key="clocks",
+            title="法定时限落实情况（按事项）",
+            columns=columns,
+            rows=by_clock,
+            chart_column="late",
+            chart_title="各事项逾期完成数",
+            row_heading="事项（时限）",
+            note="群众反映：1个工作日内入户访谈、2个工作日内纳入台账；救助审批：1个工作日内入户"
+            "访谈；摸排调查：3个工作日内纳入台账。按工作日历计算，含已退出台账的家庭。",
+        ),
+        StatisticsTable(
+            key="clock_areas",
+            title="法定时限落实情况（按地区）",
+            columns=columns,
+            rows=by_area,
+            chart_column="open_late",
+            chart_title="各地未完成且已逾期数",
+        ),
+    ]
+
+
 def area_statistics(
     who, *, area: Area | None = None, today: dt.date | None = None
 ) -> AreaStatistics:
-    """U11: in `who`'s scope (under `area` when given), one row per area of the level below:
-    households in the ledger and their members still in it, members by category (S1-S6; a
-    member counted in each category held, and once in the distinct total), needs by status,
-    and follow-up visits late against L6."""
+    """U11: in `who`'s scope (under `area` when given), one row per area of the level below
+    (or per kind): households in the ledger and their members still in it; members and
+    households by category (S1-S6; counted in each category held, and once in the distinct
+    total) and subtype; members by sex and age band; needs by status and type; benefits;
+    referrals by kind and outcome; the F1-F3 clocks; follow-up visits against L6; cases
+    with five sessions (U10); files complete (L1-L5) with a plan (L7). A bounded number of
+    aggregate queries, whatever the number of areas and files."""
     today = today or timezone.localdate()
     level = AreaLevel.CITY if area is None else area.level
     rows_level = ROWS_BELOW[level]
     where = {"who": who, "area": area, "rows_level": rows_level}
+    inside = {"who": who, "area": area}
     active = HouseholdStatus.ACTIVE
+    ready = FILE_COMPLETE & Q(has_plan=True)
     households = _grouped(
-        Household.objects.filter(status=active),
+        with_plan(Household.objects.filter(status=active)),
         prefix="",
         households=Count("id"),
         visits_late=Count("id", filter=followup_late(today)),
+        complete=Count("id", filter=FILE_COMPLETE),
+        planned=Count("id", filter=Q(has_plan=True)),
+        ready=Count("id", filter=ready),
         **where,
     )
     persons = _grouped(
         Person.objects.filter(household__status=active, exited_on__isnull=True),
         prefix="household__",
         persons=Count("id"),
+        **{s.value: Count("id", filter=Q(sex=s)) for s in Sex},
+        **_age_counts(today),
         **where,
     )
+    held = PersonCategory.objects.filter(
+        person__household__status=active, person__exited_on__isnull=True
+    )
     categories = _grouped(
-        PersonCategory.objects.filter(
-            person__household__status=active, person__exited_on__isnull=True
-        ),
+        held,
         prefix="person__household__",
         # A member may hold one category under two subtypes: persons, not records, are counted.
         **{c.value: Count("person", filter=Q(category=c), distinct=True) for c in Category},
         any_category=Count("person", distinct=True),
+        **{
+            f"{c.value}_households": Count("person__household", filter=Q(category=c), distinct=True)
+            for c in Category
+        },
+        any_households=Count("person__household", distinct=True),
         **where,
+    )
+    subtypes = _by_kind(
+        held,
+        prefix="person__household__",
+        kind="subtype",
+        persons=Count("person", distinct=True),
+        households=Count("person__household", distinct=True),
+        **inside,
     )
     needs = _grouped(
         Need.objects.filter(household__status=active),
@@ -306,6 +612,55 @@ def area_statistics(
         all_needs=Count("id"),
         **where,
     )
+    need_types = _by_kind(
+        Need.objects.filter(household__status=active),
+        prefix="household__",
+        kind="need_type",
+        **{s.value: Count("id", filter=Q(status=s)) for s in NeedStatus},
+        all_needs=Count("id"),
+        **inside,
+    )
+    benefits_held = Benefit.objects.filter(
+        person__household__status=active, person__exited_on__isnull=True
+    )
+    benefits = _by_kind(
+        benefits_held,
+        prefix="person__household__",
+        kind="benefit_type",
+        persons=Count("person", distinct=True),
+        households=Count("person__household", distinct=True),
+        **inside,
+    )
+    benefit_totals = _within(benefits_held, prefix="person__household__", **inside).aggregate(
+        persons=Count("person", distinct=True), households=Count("person__household", distinct=True)
+    )
+    referrals = _by_kind(
+        Referral.objects.all(),
+        prefix="household__",
+        kind="kind",
+        **{s.value: Count("id", filter=Q(status=s)) for s in ReferralStatus},
+        overdue=Count("id", filter=Q(status__in=OPEN_REFERRAL_STATUSES, due_on__lt=today)),
+        all_referrals=Count("id"),
+        **inside,
+    )
+    sessions = (
+        CaseSession.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(held=Count("id"))
+        .values("held")
+    )
+    enough = Q(sessions_held__gte=MIN_SESSIONS)
+    cases = _grouped(
+        CaseFile.objects.annotate(sessions_held=Coalesce(Subquery(sessions), 0)),
+        prefix="household__",
+        enough=Count("id", filter=enough),
+        short_open=Count("id", filter=~enough & Q(status__in=OPEN_CASE_STATUSES)),
+        short_closed=Count("id", filter=~enough & ~Q(status__in=OPEN_CASE_STATUSES)),
+        all_cases=Count("id"),
+        **where,
+    )
+    clocks = _clock_counts(who, area=area, rows_level=rows_level, today=today)
     areas = _row_areas(who, area, rows_level)
 
     def rows(*sources: dict) -> list[AreaRow]:
@@ -318,6 +673,24 @@ def area_statistics(
             for code, name in areas
         ]
 
+    def kinds(source: dict, choices) -> list[AreaRow]:
+        return [
+            AreaRow(code=value, name=str(label), values=dict(source.get(value, {})))
+            for value, label in choices
+        ]
+
+    category_totals = {
+        k: sum(row.get(k, 0) for row in categories.values()) for k in ("any_category",)
+    } | {"any_households": sum(row.get("any_households", 0) for row in categories.values())}
+    subtype_rows = [
+        AreaRow(
+            code=subtype,
+            name=f"{Category(category).label}：{Subtype(subtype).label}",
+            values=dict(subtypes.get(subtype, {})),
+        )
+        for category, members in SUBTYPES_BY_CATEGORY.items()
+        for subtype in members
+    ]
     tables = [
         StatisticsTable(
             key="households",
@@ -336,6 +709,50 @@ def area_statistics(
             ],
             rows=rows(categories),
             chart_title="各类别在册人数",
+            note="一人属于多个类别的，在每个类别中各计一次，在合计中只计一次。",
+        ),
+        StatisticsTable(
+            key="category_households",
+            title="按类别分的在册家庭",
+            columns=[
+                *(Column(f"{c.value}_households", str(c.label)) for c in Category),
+                Column("any_households", "户数合计（去重）"),
+            ],
+            rows=rows(categories),
+            chart_title="各类别在册户数",
+            note="家庭中有成员属于某一类别即计入该类别；一户在合计中只计一次。",
+        ),
+        StatisticsTable(
+            key="subtypes",
+            title="按类别和细类分的在册人员和家庭",
+            columns=[Column("persons", "人数"), Column("households", "户数")],
+            rows=subtype_rows,
+            chart_column="persons",
+            chart_title="各细类在册人数",
+            row_heading="类别：细类",
+            total_values={
+                "persons": category_totals["any_category"],
+                "households": category_totals["any_households"],
+            },
+            note="一人属于多个细类的，在每个细类中各计一次，在合计中只计一次。",
+        ),
+        StatisticsTable(
+            key="sexes",
+            title="按性别分的在册人员",
+            columns=[*(Column(s.value, str(s.label)) for s in Sex), Column("persons", "合计")],
+            rows=rows(persons),
+            chart_title="在册人员性别构成",
+        ),
+        StatisticsTable(
+            key="ages",
+            title="按年龄段分的在册人员",
+            columns=[
+                *(Column(key, label) for key, label, _low, _high in AGE_BANDS),
+                Column("persons", "合计"),
+            ],
+            rows=rows(persons),
+            chart_title="在册人员年龄构成",
+            note=f"年龄按今天（{today:%Y-%m-%d}）计算的周岁。",
         ),
         StatisticsTable(
             key="needs",
@@ -348,6 +765,44 @@ def area_statistics(
             chart_title="各状态需求数",
         ),
         StatisticsTable(
+            key="need_types",
+            title="按类型和状态分的需求",
+            columns=[
+                *(Column(s.value, str(s.label)) for s in NeedStatus),
+                Column("all_needs", "需求合计"),
+            ],
+            rows=kinds(need_types, NeedType.choices),
+            chart_column="all_needs",
+            chart_title="各类型需求数",
+            row_heading="需求类型",
+        ),
+        StatisticsTable(
+            key="benefits",
+            title="按类型分的享受保障情况",
+            columns=[Column("persons", "人数"), Column("households", "户数")],
+            rows=kinds(benefits, BenefitType.choices),
+            chart_column="persons",
+            chart_title="各类保障享受人数",
+            row_heading="保障类型",
+            total_values=benefit_totals,
+            note="一人享受多项保障的，在每项中各计一次，在合计中只计一次。",
+        ),
+        StatisticsTable(
+            key="referrals",
+            title="按类型和办理结果分的资源链接",
+            columns=[
+                *(Column(s.value, str(s.label)) for s in ReferralStatus),
+                Column("overdue", "其中逾期未办结"),
+                Column("all_referrals", "合计"),
+            ],
+            rows=kinds(referrals, ReferralKind.choices),
+            chart_column="all_referrals",
+            chart_title="各类型资源链接数",
+            row_heading="链接类型",
+            note="含已退出台账的家庭。",
+        ),
+        *_clock_tables(clocks, areas),
+        StatisticsTable(
             key="followups",
             title="回访情况（每三个月至少一次）",
             columns=[
@@ -358,6 +813,33 @@ def area_statistics(
             rows=[_with_on_time(row) for row in rows(households)],
             chart_column="visits_late",
             chart_title="各地回访逾期户数",
+        ),
+        StatisticsTable(
+            key="cases",
+            title="个案服务次数（每个个案至少五次）",
+            columns=[
+                Column("enough", "已满五次"),
+                Column("short_open", "不足五次，服务中"),
+                Column("short_closed", "不足五次，已结案"),
+                Column("all_cases", "个案合计"),
+            ],
+            rows=rows(cases),
+            chart_column="short_open",
+            chart_title="各地不足五次且服务中的个案数",
+            note="含已退出台账的家庭的个案。",
+        ),
+        StatisticsTable(
+            key="files",
+            title="档案完整和帮扶计划",
+            columns=[
+                Column("complete", "档案完整"),
+                Column("planned", "已制定帮扶计划"),
+                Column("ready", "完整且有计划"),
+                Column("households", "在册户数"),
+            ],
+            rows=rows(households),
+            chart_column="ready",
+            chart_title="各地档案完整且有计划的户数",
         ),
     ]
     return AreaStatistics(

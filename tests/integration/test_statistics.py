@@ -170,10 +170,11 @@ def test_u11_a_table_exports_as_csv_within_the_scope_and_is_audited(login_as, co
     assert "朝阳区" not in text and "110105" not in text
     event = AuditEvent.objects.get(action=AuditAction.EXPORT)
     assert event.actor_username == "dongcheng"
-    assert event.detail == {"statistics": "在册家庭和人员", "area": "东城区"}
+    assert event.detail == {"statistics": "在册家庭和人员", "area": "东城区", "format": "csv"}
     assert event.object_id == DONGCHENG
     page = detail_page(login_as("auditor"), event)  # C1: the auditor reads what left, in Chinese
     assert "统计表 在册家庭和人员" in page and "统计范围 东城区" in page
+    assert "文件格式 csv" in page
 
 
 def test_u11_a_drilled_down_table_exports_that_areas_rows(login_as, counted):
