@@ -13,6 +13,7 @@ from .views import (
     pdf,
     plans,
     projects,
+    snapshots,
     spotchecks,
     statistics,
     triage,
@@ -190,6 +191,9 @@ urlpatterns = [
     path("file-deadline/", deadlines.file_deadline_view, name="backoffice_file_deadline"),
     # Issue 16 (U11): the ledger's counts area by area, within the user's scope.
     path("statistics/", statistics.statistics_view, name="backoffice_statistics"),
+    # Issue 16 items 2-3: monthly snapshots (and the release drawn from one), the trends.
+    path("statistics/snapshots/", snapshots.snapshots_view, name="backoffice_statistics_snapshots"),
+    path("statistics/trends/", snapshots.trends_view, name="backoffice_statistics_trends"),
     path("staff-devices/", devices.device_list, name="backoffice_devices"),
     path(
         "staff-devices/<int:user_id>/issue/", devices.device_issue, name="backoffice_device_issue"

@@ -34,3 +34,21 @@ def roster_import_apply_task(import_id: int) -> str:
     from .services.exchange import roster_import_apply
 
     return roster_import_apply(import_id=import_id).status
+
+
+@task()
+def statistics_refresh_task(name: str = "") -> int:
+    """Issue 16: refresh the statistics rollup of one area ("city" for all of Beijing; "": the
+    city, every district and every street); the number of areas refreshed."""
+    from .services.statistics import statistics_refresh
+
+    return statistics_refresh([name] if name else None)
+
+
+@task()
+def statistics_snapshot_task(month: str, user_id: int, replace: bool = False) -> str:
+    """Issue 16: the back office's snapshot button (a whole-city count: a minute at 1M
+    persons), taken for the user who asked; `month` is YYYY-MM. The outcome, in words."""
+    from .services.snapshots import snapshot_take_queued
+
+    return snapshot_take_queued(month=month, user_id=user_id, replace=replace)

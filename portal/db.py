@@ -46,6 +46,7 @@ not `TranslatableMixin`, which none of these is, so skipping it changes nothing.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from collections.abc import Sequence
 
 from django.db import NotSupportedError, connections, router, transaction
@@ -193,3 +194,42 @@ def insert_with_children(parent: Model, children: Sequence[Model] = ()) -> None:
     for child_model, objs in groups.items():
         for obj in objs:  # their own ids are not read back: nothing here needs them
             setattr(obj, links[child_model].name, parent)
+
+
+# --- Issue 16: a read replica for statistics --------------------------------------------------
+
+REPLICA = "replica"
+_replica_reads: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "replica_reads", default=False
+)
+
+
+@contextlib.contextmanager
+def replica_reads():
+    """Reads inside this block go to the "replica" database when DATABASE_REPLICA_URL set one
+    (statistics: aggregate queries that may lag the primary by a moment); writes never do."""
+    token = _replica_reads.set(True)
+    try:
+        yield
+    finally:
+        _replica_reads.reset(token)
+
+
+class ReplicaRouter:
+    """DATABASE_ROUTERS: "replica" for reads inside `replica_reads()` when it is configured;
+    else Django's default. A block that must read its own transaction's writes does not ask
+    for the replica (it would not see them)."""
+
+    def db_for_read(self, model, **hints):
+        if _replica_reads.get() and REPLICA in connections.settings:
+            return REPLICA
+        return None
+
+    def db_for_write(self, model, **hints):
+        return None
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True  # the replica holds the same rows
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return db != REPLICA

@@ -29,6 +29,7 @@ from .printing import PrintJob
 from .projects import ProjectCheck, ServiceProject
 from .spotchecks import SpotCheck, SpotCheckItem
 from .staff import Agency, ConfidentialityAgreement, StaffProfile, WorkerPledge
+from .statistics import StatisticsSnapshot
 from .triage import Handover, Triage, Visit
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "SpotCheck",
     "SpotCheckItem",
     "StaffProfile",
+    "StatisticsSnapshot",
     "TakeUp",
     "Triage",
     "UnitCost",

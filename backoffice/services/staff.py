@@ -86,6 +86,10 @@ DEADLINE_SET = "backoffice.set_file_deadline"
 # Issue 16 (U11): the ledger's counts, area by area, for those who keep an area; agencies,
 # auditors and editors keep none.
 STATISTICS_READ = "backoffice.view_statistics"
+# Issue 16: the city and the districts take the monthly snapshot; the city draws the public
+# release from one (the reviewer publishes it, portal/workflow.py).
+STATISTICS_SNAPSHOT = "backoffice.take_statistics_snapshot"
+STATISTICS_RELEASE = "backoffice.release_statistics"
 
 # What each role's group may do in the admin. Ledger rows are further cut by the scope.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
@@ -104,6 +108,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         DEADLINE_READ,
         DEADLINE_SET,
         STATISTICS_READ,
+        STATISTICS_SNAPSHOT,
+        STATISTICS_RELEASE,
         *PROJECT_READ,
         *SPOT_CHECK_READ,
     ],
@@ -111,6 +117,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         ADMIN_ACCESS,
         DEADLINE_READ,
         STATISTICS_READ,
+        STATISTICS_SNAPSHOT,
         *PROJECT_MANAGE,
         *SPOT_CHECK_RUN,
         *CHARITY_LISTING_WORK,

@@ -11,11 +11,14 @@ suppression is a pure function of a table of counts and knows nothing about the 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
+import uuid
 from dataclasses import dataclass, field
 from enum import Enum
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 from django.db.models import (
     BooleanField,
@@ -65,7 +68,7 @@ from ..models import (
 )
 from ..models import Case as CaseFile
 from ..models.casework import MIN_SESSIONS
-from ..scope import scope_queryset
+from ..scope import scope_of, scope_queryset
 from ..workdays import add_workdays
 from .deadlines import AREA_COLUMN, FILE_COMPLETE, ROWS_BELOW, with_plan
 from .triage import DEADLINES
@@ -546,19 +549,9 @@ def _clock_tables(counts, areas: list[tuple[str, str]]) -> list[StatisticsTable]
     ]
 
 
-def area_statistics(
-    who, *, area: Area | None = None, today: dt.date | None = None
-) -> AreaStatistics:
-    """U11: in `who`'s scope (under `area` when given), one row per area of the level below
-    (or per kind): households in the ledger and their members still in it; members and
-    households by category (S1-S6; counted in each category held, and once in the distinct
-    total) and subtype; members by sex and age band; needs by status and type; benefits;
-    referrals by kind and outcome; the F1-F3 clocks; follow-up visits against L6; cases
-    with five sessions (U10); files complete (L1-L5) with a plan (L7). A bounded number of
-    aggregate queries, whatever the number of areas and files."""
-    today = today or timezone.localdate()
-    level = AreaLevel.CITY if area is None else area.level
-    rows_level = ROWS_BELOW[level]
+def _counts(who, *, area: Area | None, rows_level: str, today: dt.date) -> dict:
+    """The aggregate queries of `area_statistics`, as plain dicts of counts (by area code or
+    by kind): what the page is drawn from, and what a rollup stores (see below)."""
     where = {"who": who, "area": area, "rows_level": rows_level}
     inside = {"who": who, "area": area}
     active = HouseholdStatus.ACTIVE
@@ -661,7 +654,47 @@ def area_statistics(
         **where,
     )
     clocks = _clock_counts(who, area=area, rows_level=rows_level, today=today)
-    areas = _row_areas(who, area, rows_level)
+    return {
+        "today": today.isoformat(),
+        "households": households,
+        "persons": persons,
+        "categories": categories,
+        "subtypes": subtypes,
+        "needs": needs,
+        "need_types": need_types,
+        "benefits": benefits,
+        "benefit_totals": benefit_totals,
+        "referrals": referrals,
+        "cases": cases,
+        "clocks": clocks,
+    }
+
+
+def area_statistics(
+    who, *, area: Area | None = None, today: dt.date | None = None
+) -> AreaStatistics:
+    """U11: in `who`'s scope (under `area` when given), one row per area of the level below
+    (or per kind): households in the ledger and their members still in it; members and
+    households by category (S1-S6; counted in each category held, and once in the distinct
+    total) and subtype; members by sex and age band; needs by status and type; benefits;
+    referrals by kind and outcome; the F1-F3 clocks; follow-up visits against L6; cases
+    with five sessions (U10); files complete (L1-L5) with a plan (L7). A bounded number of
+    aggregate queries, whatever the number of areas and files."""
+    today = today or timezone.localdate()
+    rows_level = ROWS_BELOW[AreaLevel.CITY if area is None else area.level]
+    counts = _counts(who, area=area, rows_level=rows_level, today=today)
+    return _assemble(counts, area=area, areas=_row_areas(who, area, rows_level))
+
+
+def _assemble(counts: dict, *, area: Area | None, areas: list[tuple[str, str]]) -> AreaStatistics:
+    """The page's tables from the counts of `_counts` and the rows' areas."""
+    today = dt.date.fromisoformat(counts["today"])
+    level = AreaLevel.CITY if area is None else area.level
+    rows_level = ROWS_BELOW[level]
+    households, persons, categories = counts["households"], counts["persons"], counts["categories"]
+    subtypes, needs, need_types = counts["subtypes"], counts["needs"], counts["need_types"]
+    benefits, benefit_totals = counts["benefits"], counts["benefit_totals"]
+    referrals, cases, clocks = counts["referrals"], counts["cases"], counts["clocks"]
 
     def rows(*sources: dict) -> list[AreaRow]:
         return [
@@ -847,4 +880,140 @@ def area_statistics(
         rows_level=rows_level,
         tables=tables,
         drill_down=level in (AreaLevel.CITY, AreaLevel.DISTRICT),
+    )
+
+
+# --- The rollup: the pages of the city, districts and streets from stored counts ----------------
+
+# Measured at 1M persons on PostgreSQL (tests/bench/statistics.py), the page's aggregate queries
+# take about 10 s for the city and 2-3.5 s for the busiest street (members and their categories
+# and benefits joined to their households, counted distinct; a dozen queries each reading the
+# 100,000 members of a busy street: not an index away from the 150 ms asked for), so the pages
+# of the city, the districts and the streets are drawn from a rollup:
+# the counts of `_counts` for the whole area (computed with the system's scope), stored in the
+# cache by `statistics_refresh` (cron, `manage.py statistics_refresh`) and refreshed in the
+# background when a page finds them older than STATISTICS_ROLLUP_SECONDS. A community's page and an
+# agency worker's (scoped to assigned households, not to an area) stay live. Which rows a user
+# sees is still decided live by the scope (`_row_areas`), and a user reaches an area's rollup only
+# through `progress_area`, which refuses an area outside the scope.
+
+ROLLUP_LEVELS = (AreaLevel.CITY, AreaLevel.DISTRICT, AreaLevel.STREET)
+ROLLUP_KEY = "statistics:rollup:v1:{}"
+ROLLUP_REFRESHING_KEY = "statistics:rollup:v1:refreshing:{}"
+# A rollup older than this is not shown: the page counts live instead (cron stopped for a day).
+ROLLUP_KEEP_SECONDS = 24 * 3600
+CITY_KEY = "city"
+
+
+def rollup_seconds() -> int:
+    """STATISTICS_ROLLUP_SECONDS: the age after which a page asks for a fresh rollup."""
+    return int(getattr(settings, "STATISTICS_ROLLUP_SECONDS", 600))
+
+
+def _rollup_name(area: Area | None) -> str:
+    return CITY_KEY if area is None else area.pk
+
+
+def _rolled_up(who, area: Area | None) -> bool:
+    """Whether `who`'s page of `area` is drawn from the rollup: an area of the city, a district
+    or a street, seen by a user whose scope is an area (not a list of assigned households)."""
+    level = AreaLevel.CITY if area is None else area.level
+    return level in ROLLUP_LEVELS and scope_of(who).level in ("all", "district", "street")
+
+
+def rollup_store(area: Area | None, *, today: dt.date | None = None) -> dict:
+    """Count everything under `area` (None: all of Beijing) and store it; the stored entry."""
+    from ..actor import system_actor
+
+    today = today or timezone.localdate()
+    rows_level = ROWS_BELOW[AreaLevel.CITY if area is None else area.level]
+    counts = _counts(system_actor(), area=area, rows_level=rows_level, today=today)
+    # `version` names this count: what was drawn from it can be kept as long as it is shown.
+    entry = {"at": timezone.now(), "version": uuid.uuid4().hex, "counts": counts}
+    cache.set(ROLLUP_KEY.format(_rollup_name(area)), entry, ROLLUP_KEEP_SECONDS)
+    return entry
+
+
+def statistics_refresh(codes: list[str] | None = None) -> int:
+    """Refresh the rollups of the areas of `codes` ("city" for all of Beijing), or of the city,
+    every district and every street; the number refreshed."""
+    if codes is None:
+        areas = [None, *Area.objects.filter(level__in=ROLLUP_LEVELS[1:]).order_by("code")]
+    else:
+        found = {a.pk: a for a in Area.objects.filter(pk__in=codes, level__in=ROLLUP_LEVELS[1:])}
+        areas = [
+            None if code == CITY_KEY else found[code]
+            for code in codes
+            if code == CITY_KEY or code in found
+        ]
+    for area in areas:
+        rollup_store(area)
+        cache.delete(ROLLUP_REFRESHING_KEY.format(_rollup_name(area)))
+    return len(areas)
+
+
+def _recount_reaches_here() -> bool:
+    """Whether a recount by the background worker reaches this process's pages: the cache is
+    shared (Redis), or tasks run in this process. Without either (no REDIS_URL, a separate
+    worker) a stale page recounts its own area itself, slowly but not wrongly."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks.backends.immediate import ImmediateBackend
+
+    shared = not isinstance(caches["default"], LocMemCache)
+    return shared or isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], ImmediateBackend)
+
+
+def rollup_refresh_request(who, area: Area | None) -> bool:
+    """Ask the background worker to refresh the rollup of `who`'s page of `area` (one the
+    caller found in `who`'s scope), unless that is already asked or the page is live; whether
+    it was asked now."""
+    from ..tasks import statistics_refresh_task
+
+    if not _rolled_up(who, area):
+        return False
+    name = _rollup_name(area)
+    if not _recount_reaches_here():
+        rollup_store(area)
+        return True
+    # The mark lapses by itself if a worker loses the task; the task removes it when done.
+    if not cache.add(ROLLUP_REFRESHING_KEY.format(name), True, max(rollup_seconds(), 300)):
+        return False
+    statistics_refresh_task.enqueue(name)
+    return True
+
+
+@dataclass(frozen=True)
+class ServedStatistics:
+    statistics: AreaStatistics
+    # When the counts were taken (None: live, at this request); whether a refresh is asked.
+    counted_at: dt.datetime | None = None
+    refreshing: bool = False
+    # Names the rollup's count and what the page draws from it (None: live): the page's tables
+    # and charts, drawn once per count and area and kept in the cache (views/statistics.py).
+    version: str | None = None
+
+
+def area_statistics_served(who, *, area: Area | None = None) -> ServedStatistics:
+    """The page's statistics: from the rollup for the city, a district or a street (refreshed
+    in the background when older than STATISTICS_ROLLUP_SECONDS, counted now when missing), live
+    otherwise. The numbers are those of `area_statistics` at the time of the rollup."""
+    if not _rolled_up(who, area):
+        return ServedStatistics(statistics=area_statistics(who, area=area))
+    name = _rollup_name(area)
+    entry = cache.get(ROLLUP_KEY.format(name))
+    if entry is None:
+        entry = rollup_store(area)
+    elif (timezone.now() - entry["at"]).total_seconds() >= rollup_seconds():
+        if rollup_refresh_request(who, area):
+            # Shown at once when already done (a worker that ran it inline, as in the tests).
+            entry = cache.get(ROLLUP_KEY.format(name)) or entry
+    rows_level = ROWS_BELOW[AreaLevel.CITY if area is None else area.level]
+    statistics = _assemble(entry["counts"], area=area, areas=_row_areas(who, area, rows_level))
+    refreshing = cache.get(ROLLUP_REFRESHING_KEY.format(name)) is not None
+    rows = [(row.code, row.name) for row in statistics.tables[0].rows]
+    version = f"{name}:{entry['version']}:{hashlib.sha256(repr(rows).encode()).hexdigest()[:16]}"
+    return ServedStatistics(
+        statistics=statistics, counted_at=entry["at"], refreshing=refreshing, version=version
     )

@@ -6,13 +6,17 @@ Small cells: the back-office page shows exact counts (its readers work the files
 area and see the people themselves), so its exports are exact too: what the page shows is
 what the file holds. Suppression (SECURITY D2) applies to what leaves the back office, the
 published releases (services/statistics.table_suppress).
+
+Scale (issue 16 item 4): the pages of the city, districts and streets are drawn from a rollup
+(services/statistics.py, "The rollup"), with the time of its count and a button to recount.
 """
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ..actor import request_actor
@@ -23,7 +27,13 @@ from ..permissions import user_can_view_statistics
 from ..services.deadlines import progress_area
 from ..services.events import event_record
 from ..services.exchange import EXPORT_REVERIFY_ROWS, export_code_needed
-from ..services.statistics import AreaStatistics, StatisticsTable, area_statistics
+from ..services.statistics import (
+    ROLLUP_KEEP_SECONDS,
+    AreaStatistics,
+    StatisticsTable,
+    area_statistics_served,
+    rollup_refresh_request,
+)
 from .exchange import stream_response
 
 ROW_HEADINGS = {"district": "区", "street": "街道（乡镇）", "community": "社区（村）"}
@@ -105,8 +115,13 @@ def statistics_view(request):
         raise Http404  # an area outside the scope is not there
     exporting = "table" in request.GET or "format" in request.GET
     if request.method == "POST" and not exporting:
-        raise Http404  # only an export's code is posted here
-    statistics = area_statistics(request.user, area=area)
+        if "refresh" not in request.POST:
+            raise Http404  # only an export's code and a refresh are posted here
+        rollup_refresh_request(request.user, area)
+        messages.success(request, "已请求重新统计，数据更新后刷新本页即可看到。")
+        return redirect(f"{request.path}?area={code}" if code else request.path)
+    served = area_statistics_served(request.user, area=area)
+    statistics = served.statistics
     if exporting:
         table = statistics.table(request.GET.get("table", ""))
         if table is None:
@@ -124,5 +139,11 @@ def statistics_view(request):
         "can_go_up": bool(code),
         "up_url": _up_url(request.user, area) if code else "",
         "formats": FORMATS,
+        "counted_at": served.counted_at,
+        "refreshing": served.refreshing,
+        # The tables and charts of a rollup are drawn once per count (what differs between two
+        # users' pages of one area is the page around them), for ROLLUP_KEEP_SECONDS at most.
+        "tables_key": f"{served.version}:{bool(code)}" if served.version else "",
+        "tables_seconds": ROLLUP_KEEP_SECONDS,
     }
     return render(request, "backoffice/statistics/area.html", context)

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from typing import ClassVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -183,6 +184,13 @@ class SectionPage(PortalPage):
 
         context = super().get_context(request, *args, **kwargs)
         context["listing"] = section_listing(section=self, request=request)
+        # Issue 16 (P4): the statistics section opens on its latest release, tables and charts.
+        latest = StatisticsReleasePage.latest_in(self)
+        if latest is not None:
+            from ..statistics import published_tables
+
+            context["latest_release"] = latest
+            context["latest_blocks"] = published_tables(latest.body)
         return context
 
 
@@ -422,6 +430,12 @@ class StatisticsReleasePage(PortalPage):
             if not 1 <= (self.quarter or 0) <= 4:
                 errors["quarter"] = _("季度数据请填写季度（1 到 4）。")
             self.month = None
+        # SECURITY D2: a hand-edited cell must not undo the suppression (portal/statistics.py).
+        from ..statistics import release_body_problems
+
+        problems = release_body_problems(self.body, settings.STATISTICS_SMALL_CELL_MAX)
+        if problems:
+            errors["body"] = problems
         if errors:
             raise ValidationError(errors)
 
@@ -435,6 +449,35 @@ class StatisticsReleasePage(PortalPage):
 
     def listing_date(self):
         return self.issued_on
+
+    @classmethod
+    def latest_in(cls, section) -> StatisticsReleasePage | None:
+        """The live release of the latest period under `section` (a month's end for a
+        quarter), the latest issued first."""
+        from django.db.models.functions import Coalesce
+
+        return (
+            cls.objects.child_of(section)
+            .live()
+            .annotate(period_month=Coalesce("month", models.F("quarter") * 3))
+            .order_by("-year", models.F("period_month").desc(nulls_last=True), "-issued_on", "-pk")
+            .first()
+        )
+
+    def serve(self, request, *args, **kwargs):
+        # Issue 16 (P4): ?csv=N downloads the page's Nth table, exactly as published.
+        if "csv" in request.GET and not getattr(request, "is_preview", False):
+            from ..statistics import table_csv_response
+
+            return table_csv_response(self, request.GET["csv"])
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from ..statistics import published_tables
+
+        context = super().get_context(request, *args, **kwargs)
+        context["blocks"] = published_tables(self.body)
+        return context
 
     def search_meta(self) -> list[str]:
         return [self.period_label, self.summary]

@@ -33,7 +33,16 @@ from django.db import connection  # noqa: E402
 from django.template import Template  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from tests.bench import charity, exchange, foundation, intake, ledger, pdf, portal  # noqa: E402
+from tests.bench import (  # noqa: E402
+    charity,
+    exchange,
+    foundation,
+    intake,
+    ledger,
+    pdf,
+    portal,
+    statistics,
+)
 from tests.bench.harness import Result  # noqa: E402
 
 BENCHMARKS = {
@@ -44,6 +53,7 @@ BENCHMARKS = {
     "charity": charity.run,  # issue 17: the need board
     "exchange": exchange.run,
     "portal": portal.run,
+    "statistics": statistics.run,  # issue 16: the statistics pages, back office and public
 }
 ONLY = [name for name in os.environ.get("BENCH_ONLY", "").split(",") if name]
 KEEP_DB = os.environ.get("BENCH_KEEP_DB") == "1"

@@ -105,7 +105,7 @@ def test_p1_results_come_in_one_order_on_every_database(demo_site):
 
 
 @pytest.mark.parametrize("typed", ["低保标准", "城乡低保标准", "调整低保标准"])
-def test_p1_a_long_word_no_page_holds_is_searched_by_the_words_inside_it(client, demo_site, typed):
+def test_p1_a_bureau_word_is_found_however_the_segmenter_cut_the_page(client, demo_site, typed):
     # 低保标准 is one word to the segmenter; the notice says 城乡居民最低生活保障标准.
     assert "jmsjf-2025-88" in _slugs(typed)[:2]  # the notice, beside its interpretation
     html = client.get("/search/", {"q": typed}).content.decode()

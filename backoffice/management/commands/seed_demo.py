@@ -16,6 +16,7 @@ from backoffice.demo.charity import demo_listings_create
 from backoffice.demo.ledger import demo_households_create
 from backoffice.demo.projects import demo_project_create
 from backoffice.demo.reports import demo_reports_create
+from backoffice.demo.statistics import demo_release_publish
 from backoffice.models import Area, FileDeadline, Household
 from backoffice.services.areas import areas_load
 from portal.services import demo_site_load, home_page_ensure
@@ -56,6 +57,9 @@ class Command(BaseCommand):
         if options["if_empty"] and on_file:
             # `make run`, second and later times: the same database is served as it is.
             demo_accounts_create()
+            released = demo_release_publish(today=timezone.localdate())  # issue 16, once
+            if released:
+                self.stdout.write(f"公开统计数据：{released}。")
             self.stdout.write(
                 f"数据库中已有 {on_file} 户家庭档案，不再生成演示数据（演示账号已确认）。"
                 "如需从头生成，请先删除 var/db.sqlite3 后再运行 make run。"
@@ -98,6 +102,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"已发布 {listed} 项慈善帮扶需求（演示同意记录；一对一、多对一、慈善众筹）。"
             )
+        # Issue 16: /statistics/ shows a release of the demo ledger (once; then nothing to do).
+        released = demo_release_publish(today=timezone.localdate())
+        if released:
+            self.stdout.write(f"公开统计数据：{released}。")
 
     def _progress(self, households: int, persons: int, seconds: float) -> None:
         # Issue 3 item 6: 600,000 households take minutes, so say how far we are.
