@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium get
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: help system-deps venv audit fonts messages migrate demo-data run test test-postgres lint bench bench-postgres clean
+.PHONY: help system-deps venv audit fonts messages migrate demo-data run test test-postgres test-cluster lint bench bench-postgres bench-load backup restore-drill clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -91,6 +91,13 @@ test-postgres: system-deps venv fonts messages ## Run the whole suite on Postgre
 	DATABASE_URL=$(DATABASE_URL_PG) TEST_DATABASE_NAME=test_ledger_$$(date +%s)_$$$$ \
 	  $(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
+# Issue 19: tests/cluster (collected only with CLUSTER=1) makes its own database next to
+# DATABASE_URL_PG, uses Redis database 11 and starts moto's S3 server, two gunicorn nodes and two
+# task workers on 127.0.0.1; Redis is started here when nothing answers on its port.
+test-cluster: system-deps venv fonts messages ## Two web nodes and two workers on PostgreSQL, Redis and S3, with faults
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' >/dev/null
+	CLUSTER=1 DATABASE_URL_PG=$(DATABASE_URL_PG) $(PY) -m pytest tests/cluster -v $(PYTEST_ARGS)
+
 lint: venv ## ruff lint and format check, and no missing migrations
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -102,6 +109,26 @@ bench: migrate fonts messages ## Run the benchmarks; prints a table and writes v
 bench-postgres: migrate fonts messages ## The benchmarks on PostgreSQL (fresh database per run; BENCH_HOUSEHOLDS=)
 	DATABASE_URL=$(DATABASE_URL_PG) TEST_DATABASE_NAME=bench_ledger_$$(date +%s)_$$$$ \
 	  DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.bench.run
+
+# Issue 19: five minutes of mixed load (public pages, search, reports, status lookups, staff
+# listings) by LOAD_USERS locust users on gunicorn with production settings, PostgreSQL and
+# Redis, on a fresh demo database (tests/load/run.py). Not in CI. Prints p95 per endpoint and
+# worker memory; fails on any server error.
+LOAD_USERS ?= 200
+LOAD_TIME ?= 5m
+bench-load: fonts messages ## Load test: LOAD_USERS (200) for LOAD_TIME (5m) on PostgreSQL + gunicorn
+	LOAD_USERS=$(LOAD_USERS) LOAD_TIME=$(LOAD_TIME) DATABASE_URL_PG=$(DATABASE_URL_PG) \
+	  $(PY) -m tests.load.run
+
+# Issue 19 (G6): a database dump (pg_dump -Fc, or SQLite's online backup) and every stored
+# file, with a manifest, in var/backups/<UTC time>/ (BACKUP_DIR); the drill restores the latest
+# into a new database and folder and checks it (README, "Backup and restore"). The settings
+# module and keys come from the environment, as for the web processes.
+backup: venv ## Back up the database and the stored files into var/backups/<time>/
+	$(PY) manage.py backup
+
+restore-drill: venv ## Restore the latest backup into a fresh database and storage and verify it
+	$(PY) manage.py restore_drill
 
 clean: ## Remove the virtualenv and local data (var/)
 	rm -rf $(VENV) var

@@ -109,6 +109,12 @@ def static_path_for(url: str) -> Path:
     if content_type is None:
         raise PdfResourceRefused(f"PDF 不能引用这类文件：{url[:80]}")
     found = finders.find(normalized)
+    if not found and settings.STATIC_ROOT:
+        # Production's manifest storage gives {% static %} the hashed name
+        # (document.15e9711504ec.css), which exists only where collectstatic wrote it (issue 19:
+        # found by the cluster test, whose plans printed without their stylesheet).
+        collected = Path(settings.STATIC_ROOT) / normalized
+        found = str(collected) if collected.is_file() else None
     if not found:
         raise PdfResourceRefused(f"找不到静态文件：{normalized}")
     return Path(found)

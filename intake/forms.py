@@ -27,6 +27,7 @@ from .enums import PROXY_REPORTERS, PUBLIC_REPORTER_TYPES, AttachmentKind, Urgen
 from .services import ReportFields, subject_birth_and_child
 from .uploads import CleanUpload, UploadError, clean_upload
 
+AREA_CODE = re.compile(r"[0-9]{12}")
 NAME_RE = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,40}$")
 CATEGORY_OF_SUBTYPE = {sub: cat for cat, subs in SUBTYPES_BY_CATEGORY.items() for sub in subs}
 BLANK = [("", "请选择")]
@@ -272,14 +273,20 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["district"].use_choices(area_choices("district") or BLANK)
         street, community = self.fields["street"], self.fields["community"]
-        street.use_choices(area_choices("street", self._raw("district")) or BLANK)
-        community.use_choices(area_choices("community", self._raw("street")) or BLANK)
+        street.use_choices(area_choices("street", self._raw_code("district")) or BLANK)
+        community.use_choices(area_choices("community", self._raw_code("street")) or BLANK)
         self.uploads: list[tuple[AttachmentKind, CleanUpload]] = []
 
     def _raw(self, name: str) -> str:
         if self.is_bound:
             return str(self.data.get(self.add_prefix(name), "") or "")
         return str(self.initial.get(name, "") or "")
+
+    def _raw_code(self, name: str) -> str:
+        """An area code as sent, or "" when it is not one: anything else would be looked up
+        (a NUL in it was a server error on PostgreSQL, found by the issue 19 fuzzing)."""
+        value = self._raw(name)
+        return value if AREA_CODE.fullmatch(value) else ""
 
     # Field checks ---------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from portal import identity
+from portal import identity, keys
 from portal.db import insert_with_children
 from portal.enums import Category, Subtype
 
@@ -80,11 +80,23 @@ def new_reference(now: dt.datetime) -> str:
     return f"BJ{local:%y%m%d}-{random_part[:4]}-{random_part[4:]}"
 
 
+def _lookup_code(reference: str, secret: str) -> str:
+    digest = salted_hmac("intake.lookup-code", reference, secret=secret, algorithm="sha256")
+    return f"{int(digest.hexdigest()[:16], 16) % 100_000_000:08d}"
+
+
 def lookup_code_for(reference: str) -> str:
-    """The 8-digit code printed on the receipt: derived from the reference with the server key,
-    so a replayed form shows the same receipt and no code is stored anywhere."""
-    digest = salted_hmac("intake.lookup-code", reference, algorithm="sha256").hexdigest()
-    return f"{int(digest[:16], 16) % 100_000_000:08d}"
+    """The 8-digit code printed on the receipt: derived from the reference with RECEIPT_KEY (a
+    key of its own, so rotating SECRET_KEY leaves every receipt valid), so a replayed form
+    shows the same receipt and no code is stored anywhere."""
+    return _lookup_code(reference, keys.receipt_key())
+
+
+def lookup_codes_accepted(reference: str) -> list[str]:
+    """Every code that opens `reference`: RECEIPT_KEY's, then those of the keys it replaced
+    (RECEIPT_KEY_FALLBACKS), then the old derivation from SECRET_KEY for receipts printed
+    before the receipt key existed (LEGACY_SECRET_KEYS; see portal/keys.py)."""
+    return [_lookup_code(reference, secret) for secret in keys.receipt_keys_accepted()]
 
 
 class FormAlreadySent(Exception):
@@ -323,11 +335,29 @@ def notifications_deliver_due(*, batch: int = 100) -> tuple[int, int]:
     sent = failed = 0
     while due := list(notifications_due()[:batch]):
         for notification in due:
+            if not _notification_claim(notification):
+                continue  # another worker's run took it (issue 19: each notice sent once)
             if notification_deliver(notification=notification):
                 sent += 1
             else:
                 failed += 1
     return sent, failed
+
+
+# Issue 19: delivery runs on several workers (and the cron retry) may overlap. A run claims a
+# row before sending by moving its next attempt this far ahead, only if nobody has moved it
+# since it was read; a run that dies after the claim leaves the row due again after that.
+DELIVERY_CLAIM_SECONDS = 300
+
+
+def _notification_claim(notification: Notification) -> bool:
+    return bool(
+        Notification.objects.filter(
+            pk=notification.pk,
+            status=NotificationStatus.PENDING,
+            next_attempt_at=notification.next_attempt_at,
+        ).update(next_attempt_at=timezone.now() + dt.timedelta(seconds=DELIVERY_CLAIM_SECONDS))
+    )
 
 
 def notification_deliver(*, notification: Notification, now: dt.datetime | None = None) -> bool:
@@ -371,9 +401,12 @@ def report_lookup(*, reference: str, code: str) -> Report | None:
     """The report for a reference and its receipt code, or None (same answer for both errors)."""
     reference = reference.strip().upper()
     code = "".join(ch for ch in code if ch.isdigit())
-    expected = lookup_code_for(reference)
+    # Every accepted code is compared (no early exit), so the time taken tells nothing.
+    matches = [
+        constant_time_compare(code, expected) for expected in lookup_codes_accepted(reference)
+    ]
     report = Report.objects.filter(reference=reference).only("status", "status_changed_at").first()
-    if report is None or not constant_time_compare(code, expected):
+    if report is None or not any(matches):
         return None
     return report
 

@@ -5,6 +5,11 @@ lookup codes, not to shape traffic. Counts live in Redis in production, so every
 agrees. The report form counts accepted reports and refused attempts in buckets of their own
 (the limits and why are in settings); two requests racing at the edge of a window may both
 pass, which a limit of this kind can afford.
+
+Issue 19: while Redis does not answer, the cache counts in each process's memory
+(portal/cache_backend.py, which logs a warning) and every count here weighs
+RATE_LIMIT_LOCAL_DIVISOR times: each process allows that fraction of each limit, so the
+forms keep working and several processes together stay near the shared limit.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -30,16 +36,21 @@ def _cache_key(bucket: str, key: str, window_seconds: int) -> str:
     return f"ratelimit:{bucket}:{key}:{window}"
 
 
+def _weight() -> int:
+    """How much one counted event weighs: more while the counts are this process's own."""
+    return settings.RATE_LIMIT_LOCAL_DIVISOR if getattr(cache, "degraded", False) else 1
+
+
 def rate_limit_count(*, bucket: str, key: str, window_seconds: int = HOUR) -> int:
     """Count one event in `bucket` for `key`; returns the count in the current window."""
     cache_key = _cache_key(bucket, key, window_seconds)
     if cache.add(cache_key, 1, timeout=window_seconds + 60):
-        return 1
+        return _weight()
     try:
-        return cache.incr(cache_key)
+        return cache.incr(cache_key) * _weight()
     except ValueError:  # the key expired between add() and incr()
         cache.set(cache_key, 1, timeout=window_seconds + 60)
-        return 1
+        return _weight()
 
 
 def rate_limit_hit(*, bucket: str, key: str, limit: int, window_seconds: int = HOUR) -> bool:
@@ -52,8 +63,9 @@ def rate_limit_reached(*, key: str, limits: dict[str, int], window_seconds: int 
     limit in the current window, or "" when none has. Counts nothing (one cache read)."""
     keys = {bucket: _cache_key(bucket, key, window_seconds) for bucket in limits}
     counts = cache.get_many(keys.values())
+    weight = _weight()
     for bucket, limit in limits.items():
-        if counts.get(keys[bucket], 0) >= limit:
+        if counts.get(keys[bucket], 0) * weight >= limit:
             return bucket
     return ""
 

@@ -3,10 +3,11 @@
 PDF, JPEG and PNG only, recognised by magic bytes (never by name or browser-sent type);
 at most 10 MB each; images within a pixel cap are decoded and re-encoded, which drops EXIF
 (GPS position, camera serial) and anything appended to the file; PDFs are parsed and refused
-when they carry active content (see `_pdf_refusal`). Files go to PRIVATE_MEDIA_ROOT under random
-names with the extension of the detected type, and are served only by a view that checks the
-user's scope; the name kept for staff ends with that extension too, so that a download named
-after it opens in the program for what the file really is.
+when they carry active content (see `_pdf_refusal`). Files go to the "private" storage
+(PRIVATE_MEDIA_ROOT, or the bucket of portal/storage.py) under random names with the extension
+of the detected type, and are served only by a view that checks the user's scope; the name kept
+for staff ends with that extension too, so that a download named after it opens in the program
+for what the file really is.
 """
 
 from __future__ import annotations
@@ -19,17 +20,71 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
-from django.utils.functional import LazyObject
-from PIL import Image, ImageOps, UnidentifiedImageError
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
+from PIL import Image, ImageOps
+
+STORAGE_UNAVAILABLE = (
+    "附件暂时无法保存（文件存储服务暂不可用），本次反映未提交。请稍后重新提交，"
+    "或拨打 12345 热线反映。"
+)
+
+
+class UploadError(ValueError):
+    """An upload that cannot be accepted; the message is for the user."""
+
+
+class StorageUnavailable(UploadError):
+    """Issue 19: the file store did not take a file (down, unreachable, full). Nothing that
+    refers to the file may be saved; the message says so to the person who sent it."""
+
+    def __init__(self, message: str = STORAGE_UNAVAILABLE):
+        super().__init__(message)
+
+
+def _store_failure(exc: BaseException) -> bool:
+    """A failure of the store itself (disk, network, the S3 service), not a programming error."""
+    package = type(exc).__module__.partition(".")[0]
+    return isinstance(exc, OSError) or package in {"botocore", "boto3", "s3transfer", "urllib3"}
 
 
 class PrivateStorage(LazyObject):
+    """The storage of every private file (E1): the "private" alias of STORAGES, the local disk
+    or a bucket (portal/storage.py). The FileFields name it through a callable, so changing
+    what it resolves to needs no migration. A file the store does not take raises
+    StorageUnavailable."""
+
     def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+        self._wrapped = storages["private"]
+
+    def _call(self, method: str, *args, **kwargs):
+        if self._wrapped is empty:
+            self._setup()
+        try:
+            return getattr(self._wrapped, method)(*args, **kwargs)
+        except Exception as exc:
+            if _store_failure(exc):
+                raise StorageUnavailable from exc
+            raise
+
+    def save(self, name, content, max_length=None):
+        return self._call("save", name, content, max_length=max_length)
+
+    def delete(self, name):
+        return self._call("delete", name)
 
 
 private_storage = PrivateStorage()
+
+
+@receiver(setting_changed)
+def _private_storage_reset(*, setting, **kwargs):
+    """Tests that change STORAGES (the S3 ones) get the new private storage at once."""
+    if setting in {"STORAGES", "PRIVATE_MEDIA_ROOT"}:
+        private_storage._wrapped = empty
+
 
 MAGIC = {
     b"%PDF-": ("pdf", "application/pdf"),
@@ -91,10 +146,6 @@ PDF_ENCRYPTED = (
     "该 PDF 设有密码或已加密，无法检查其内容。请去掉密码后重新保存，或打印后扫描、拍照上传。"
 )
 PDF_TOO_COMPLEX = "该 PDF 结构过于复杂，无法检查。请打印后扫描，或拍照上传。"
-
-
-class UploadError(ValueError):
-    """An upload that cannot be accepted; the message is for the user."""
 
 
 @dataclass(frozen=True)
@@ -207,13 +258,16 @@ def _reencode_image(data: bytes, extension: str) -> bytes:
                 raise UploadError("图片像素过大，请缩小后再上传（不超过 4000 万像素）。")
             probe.load()
             image = ImageOps.exif_transpose(probe)
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+            out = io.BytesIO()
+            if extension == "jpg":
+                image.convert("RGB").save(out, format="JPEG", quality=88)
+            else:
+                image.save(out, format="PNG", optimize=False)
+    except UploadError:
+        raise
+    except Exception:  # noqa: BLE001 - issue 19 fuzzing: Pillow raises UnicodeDecodeError,
+        # struct.error, ValueError... on hostile files, not only OSError: nothing was accepted
         raise UploadError("图片已损坏或格式不正确，无法读取，请重新拍照或扫描后上传。") from None
-    out = io.BytesIO()
-    if extension == "jpg":
-        image.convert("RGB").save(out, format="JPEG", quality=88)
-    else:
-        image.save(out, format="PNG", optimize=False)
     return out.getvalue()
 
 

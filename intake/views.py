@@ -31,6 +31,7 @@ from .throttling import (
     rate_limit_reached,
     window_ends_at,
 )
+from .uploads import StorageUnavailable
 
 # The receipts this browser may show: a signed cookie (no server session for the public: a
 # session row would cost a database write per report). It holds references only, never a code.
@@ -166,6 +167,9 @@ def _report_post(request, *, replays_only: bool = False):
     except FormAlreadySent as sent:
         rate_limit_count(bucket=FAILED, key=client_ip(request))
         return _form_already_sent(request, sent.report)
+    except StorageUnavailable as down:  # issue 19: nothing was saved; the page says why
+        form.add_error(None, str(down))
+        return _form_page(request, form, status=503)
     if created:  # G2: a double click shows the first receipt and is not counted again
         rate_limit_count(bucket=ACCEPTED, key=client_ip(request))
     response = redirect("intake:receipt", reference=report.reference)

@@ -8,10 +8,11 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from backoffice.views.devices import enrol
 
-from . import views
+from . import ops, views
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics_view, name="metrics"),  # issue 19: METRICS_ALLOWED_IPS only
     path("enrol/<str:token>/", enrol, name="otp_enrol"),
     # SECURITY A7, one way in: Wagtail's front-end login (where login-restricted pages send
     # visitors) is Django's plain LoginView: a password alone, no code, no lockout, no audit.

@@ -1,29 +1,14 @@
 from django.contrib.syndication.views import Feed
-from django.db import connection
-from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .enums import PageKind
 from .forms import SearchForm
 from .search.engine import search
 from .search.listing import latest_entries, urls_for
-
-
-@never_cache
-def healthz(request):
-    """200 when the database answers, 503 otherwise; no detail that could help an attacker."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 @require_GET

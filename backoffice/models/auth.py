@@ -9,13 +9,26 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
+from portal import keys
+
+
+def _hash_secret(value: str, key: str) -> str:
+    normalised = value.strip().replace("-", "").lower().encode()
+    return hmac.new(key.encode(), normalised, hashlib.sha256).hexdigest()
+
 
 def hash_secret(value: str) -> str:
-    """Keyed hash for one-time secrets (recovery codes, enrolment tokens): SECURITY A4."""
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(
-        key, value.strip().replace("-", "").lower().encode(), hashlib.sha256
-    ).hexdigest()
+    """Keyed hash for one-time secrets (recovery codes, enrolment tokens): SECURITY A4.
+
+    Keyed with RECOVERY_CODE_KEY, not SECRET_KEY, so rotating SECRET_KEY invalidates no code
+    (issue 19; portal/keys.py)."""
+    return _hash_secret(value, keys.recovery_code_key())
+
+
+def secret_hashes_accepted(value: str) -> list[str]:
+    """Every hash under which `value` may be stored: the current key's, the keys it replaced
+    and, for codes issued before RECOVERY_CODE_KEY existed, the old SECRET_KEY values."""
+    return [_hash_secret(value, key) for key in keys.recovery_code_keys_accepted()]
 
 
 def throttle_key(username: str) -> str:
@@ -65,8 +78,8 @@ class RecoveryCodeDevice(Device):
         verbose_name_plural = _("恢复码")
 
     def verify_token(self, token) -> bool:
-        digest = hash_secret(str(token))
-        code = self.codes.filter(code_hash=digest, used_at__isnull=True).first()
+        digests = secret_hashes_accepted(str(token))
+        code = self.codes.filter(code_hash__in=digests, used_at__isnull=True).first()
         if code is None:
             return False
         # Consume atomically: only the first of two concurrent uses wins.

@@ -25,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ..actor import Actor
 from ..enums import AuditAction, AuditOutcome
 from ..models import EnrolmentLink, LoginThrottle, RecoveryCode, RecoveryCodeDevice
-from ..models.auth import hash_secret, throttle_key
+from ..models.auth import hash_secret, secret_hashes_accepted, throttle_key
 from .errors import RuleError
 from .events import event_record
 
@@ -311,7 +311,7 @@ def enrolment_link_create(*, actor: Actor, user, hours: int = ENROLMENT_LINK_HOU
 def enrolment_link_get(raw_token: str) -> EnrolmentLink | None:
     link = (
         EnrolmentLink.objects.select_related("user")
-        .filter(token_hash=hash_secret(raw_token))
+        .filter(token_hash__in=secret_hashes_accepted(raw_token))
         .first()
     )
     if link is None or not link.is_usable():

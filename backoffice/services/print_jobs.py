@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import tempfile
 
 from django.conf import settings
@@ -158,6 +159,14 @@ def _render_chunk(job_id: int, household_ids: list[int], viewer: Viewer, path: s
     return pdf_merge_templates(items, path, on_document=progress)
 
 
+def _child_signals() -> None:
+    """A child forked from `db_worker` inherits its SIGTERM handler, which lets a task finish
+    instead of exiting; the pool ends its children with SIGTERM and waits for them, so with
+    that handler a child could outlive the pool and the job hang (issue 19, cluster test)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _render_chunk_in_child(arguments: tuple) -> int:
     try:
         return _render_chunk(*arguments)
@@ -186,7 +195,9 @@ def _render_chunks(job: PrintJob, household_ids: list[int], viewer: Viewer, fold
         # not share its database connections, so those are closed first (Django reopens).
         connections.close_all()
         context = multiprocessing.get_context("fork")
-        with context.Pool(processes, maxtasksperchild=CHUNKS_PER_CHILD) as pool:
+        with context.Pool(
+            processes, maxtasksperchild=CHUNKS_PER_CHILD, initializer=_child_signals
+        ) as pool:
             pages = pool.map(_render_chunk_in_child, arguments, chunksize=1)
     return paths, sum(pages)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from portal.storage import storages_setting
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -51,6 +53,8 @@ INSTALLED_APPS = [
 # the OTP-gated Wagtail admin.
 
 MIDDLEWARE = [
+    # Issue 19: a request id on every response and log line, and /metrics' counters.
+    "portal.ops.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -107,6 +111,14 @@ def database_from_env(default_sqlite: Path) -> dict:
 
 
 DATABASES = {"default": database_from_env(VAR_DIR / "db.sqlite3")}
+# Issue 16: a read replica serves the statistics' heavy reads (inside `portal.db.replica_reads`);
+# every other read and every write stay on "default". Tests mirror it onto the test database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=60, conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["portal.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -133,10 +145,13 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 # SECURITY E1: private uploads live outside MEDIA_ROOT and are served only through views.
 PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+# Issue 19: "private" (E1 files, intake/uploads.py's private_storage) and "default" (media) on
+# the local disk, or in an S3-compatible bucket when STORAGE_S3_BUCKET is set
+# (portal/storage.py says which variables).
+STORAGES = storages_setting(
+    private_root=PRIVATE_MEDIA_ROOT,
+    staticfiles_backend="django.contrib.staticfiles.storage.StaticFilesStorage",
+)
 
 # SECURITY G5: explicit request limits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
@@ -217,9 +232,49 @@ CONTENT_SECURITY_POLICY = {
 # SECURITY D2: published statistics show counts of 1 to this number as "<10" and hide enough
 # other cells that none of them can be worked out from the totals.
 STATISTICS_SMALL_CELL_MAX = 9
+# Issue 16: the back-office statistics of the city, districts and streets are drawn from counts
+# stored by `manage.py statistics_refresh`; a page finding them older than this asks for a refresh.
+STATISTICS_ROLLUP_SECONDS = int(os.environ.get("STATISTICS_ROLLUP_SECONDS", "600"))
 
 # Keys for protected identifiers (SECURITY D3); the dev and test settings make throwaway ones.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+
+
+def _key_list(name: str) -> list[str]:
+    return [key.strip() for key in os.environ.get(name, "").split(",") if key.strip()]
+
+
+# Issue 19: field-encryption keys by version, the current one first, older ones still read
+# (portal/identity.py; `manage.py rotate_field_key` re-encrypts under the first). Empty: the
+# single FIELD_ENCRYPTION_KEY. Blind indexes use FIELD_BLIND_INDEX_KEY when set, else the
+# current key: pin it to the old key before a rotation (README, "Keys").
+FIELD_ENCRYPTION_KEYS = _key_list("FIELD_ENCRYPTION_KEYS")
+FIELD_BLIND_INDEX_KEY = os.environ.get("FIELD_BLIND_INDEX_KEY", "")
+# Issue 19: receipt lookup codes and recovery-code hashes have keys of their own, so rotating
+# SECRET_KEY breaks neither (portal/keys.py). *_FALLBACKS: replaced keys, still accepted.
+RECEIPT_KEY = os.environ.get("RECEIPT_KEY", "")
+RECEIPT_KEY_FALLBACKS = _key_list("RECEIPT_KEY_FALLBACKS")
+RECOVERY_CODE_KEY = os.environ.get("RECOVERY_CODE_KEY", "")
+RECOVERY_CODE_KEY_FALLBACKS = _key_list("RECOVERY_CODE_KEY_FALLBACKS")
+# The SECRET_KEY values that made the codes of before those keys existed; unset (None) means
+# the current SECRET_KEY and SECRET_KEY_FALLBACKS.
+LEGACY_SECRET_KEYS = _key_list("LEGACY_SECRET_KEYS") if "LEGACY_SECRET_KEYS" in os.environ else None
+
+# D5 (issue 19): how long personal data is kept; `manage.py apply_retention` (daily, cron)
+# anonymizes or deletes what is due. Attachments of rejected reports go this many days after
+# the rejection; the personal data of a household that left the ledger this many years after
+# it left; audit entries after AUDIT_RETENTION_DAYS, which may never be under six months (the
+# network-log minimum: refused here, by the command, and by the database on PostgreSQL).
+RETENTION_REJECTED_ATTACHMENTS_DAYS = int(
+    os.environ.get("RETENTION_REJECTED_ATTACHMENTS_DAYS", "180")
+)
+RETENTION_EXITED_HOUSEHOLD_YEARS = int(os.environ.get("RETENTION_EXITED_HOUSEHOLD_YEARS", "5"))
+AUDIT_RETENTION_MIN_DAYS = 184  # six months, counted as the longest six months can be
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", str(3 * 365)))
+if AUDIT_RETENTION_DAYS < AUDIT_RETENTION_MIN_DAYS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS may not be under 184 (six months).")
 
 # Intake (issue 4). The public app names the area model instead of importing the back office.
 INTAKE_AREA_MODEL = "backoffice.Area"
@@ -271,15 +326,25 @@ INTAKE_MAX_IMAGE_PIXELS = 40_000_000
 # Background jobs (DESIGN.md): queued in the database, run by `manage.py db_worker` (`make run`
 # starts one beside runserver). The test settings run tasks immediately instead.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Issue 19: a task or batch print still running after this long lost its worker (killed, node
+# gone); `manage.py tasks_recover` (cron) marks it failed, and a print can be run again.
+TASKS_STALE_MINUTES = int(os.environ.get("TASKS_STALE_MINUTES", "30"))
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Issue 19: Redis, and this process's memory while Redis does not answer
+            # (portal/cache_backend.py); a dead Redis costs a request half a second at most.
+            "BACKEND": "portal.cache_backend.FailoverRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
     }
+# E5, issue 19: while the shared cache is unreachable, each process counts the public forms'
+# rate limits on its own and allows this fraction of each limit (1/4: a few processes together
+# still stay near the shared limit).
+RATE_LIMIT_LOCAL_DIVISOR = 4
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@mzj.beijing.example")
@@ -287,9 +352,18 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@mzj.beijing.e
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Issue 19: every record carries the request's id (portal/ops.py); production writes JSON.
+    "filters": {"request_id": {"()": "portal.ops.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+# Issue 19: who may read /metrics (addresses or networks, comma separated), as the client
+# address is worked out for the rate limits (TRUSTED_PROXIES); anyone else gets a 404.
+METRICS_ALLOWED_IPS = [
+    entry.strip()
+    for entry in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1").split(",")
+    if entry.strip()
+]
 
 # seed_demo refuses to run unless the settings allow demo data (dev and test only).
 DEMO_DATA_ALLOWED = False

@@ -18,5 +18,7 @@ def _throwaway(name: str) -> str:
 DEBUG = True
 SECRET_KEY = _throwaway("secret")
 FIELD_ENCRYPTION_KEY = _throwaway("field-encryption")
+RECEIPT_KEY = _throwaway("receipt")
+RECOVERY_CODE_KEY = _throwaway("recovery-code")
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 DEMO_DATA_ALLOWED = True

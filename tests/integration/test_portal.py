@@ -51,7 +51,8 @@ def test_public_pages_carry_a_strict_content_security_policy(client, db):
 def test_healthz_reports_the_database(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    checks = {"database": "ok", "cache": "ok", "storage": "ok"}  # issue 19: portal/ops.py
+    assert response.json() == {"status": "ok", "checks": checks}
 
 
 def test_every_back_office_response_is_no_store(client, demo_users, login_as):
@@ -71,13 +72,13 @@ def test_an_unknown_page_gets_the_generic_chinese_404(client, db):
 
 
 def test_healthz_answers_503_when_the_database_fails(client, db, monkeypatch):
-    from portal import views
+    from portal import ops
 
     class BrokenConnection:
         def cursor(self):
             raise RuntimeError("SELECT secret FROM table")
 
-    monkeypatch.setattr(views, "connection", BrokenConnection())
+    monkeypatch.setattr(ops, "connection", BrokenConnection())
     response = client.get("/healthz")
     assert response.status_code == 503
     assert "SELECT" not in response.content.decode()

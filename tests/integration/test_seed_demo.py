@@ -37,6 +37,8 @@ def test_production_settings_never_allow_demo_data(monkeypatch):
 
     monkeypatch.setenv("SECRET_KEY", "x" * 50)
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", "y" * 50)
+    monkeypatch.setenv("RECEIPT_KEY", "r" * 50)
+    monkeypatch.setenv("RECOVERY_CODE_KEY", "c" * 50)
     monkeypatch.setenv("ALLOWED_HOSTS", "mzj.example.cn")
     production = importlib.import_module("portal.settings.production")
     importlib.reload(production)

@@ -183,7 +183,7 @@ def test_phones_are_masked_to_the_first_3_and_last_4_digits():
 
 def test_encryption_round_trips_and_hides_the_plaintext(settings):
     ciphertext = encrypt_value(KNOWN_VALID)
-    assert ciphertext.startswith("v1:")
+    assert ciphertext.startswith("v2:")  # issue 19: "v2:<key id>:..."
     assert ciphertext.isascii()
     assert KNOWN_VALID not in ciphertext
     assert decrypt_value(ciphertext) == KNOWN_VALID
@@ -200,9 +200,9 @@ def test_an_empty_value_stays_empty_through_encryption(settings):
 
 def test_tampered_ciphertext_is_refused(settings):
     ciphertext = encrypt_value("张三")
-    payload = ciphertext[3:]
+    header, payload = ciphertext.rsplit(":", 1)
     flipped = "A" if payload[20] != "A" else "B"
-    tampered = "v1:" + payload[:20] + flipped + payload[21:]
+    tampered = header + ":" + payload[:20] + flipped + payload[21:]
     with pytest.raises(DecryptionError):
         decrypt_value(tampered)
 
