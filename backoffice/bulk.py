@@ -8,7 +8,9 @@ slower than it COPYs them. Rows that need their new ids back go through bulk_cre
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db import connections, models, router
 from django.db.models import Model
@@ -38,13 +40,7 @@ def bulk_insert(model: type[Model], columns: Sequence[str], rows: Sequence[tuple
         )
         for f in rest
     )
-    prepared = (models.DateField, models.DecimalField, models.JSONField)
-    convert = [
-        (lambda value, f=f: f.get_db_prep_save(value, connection))
-        if isinstance(f, prepared)
-        else None
-        for f in given
-    ]
+    convert = _converters(given, connection)
     if any(convert):
         rows = [
             tuple(c(v) if c else v for c, v in zip(convert, row, strict=True)) + constants
@@ -67,16 +63,41 @@ def bulk_insert(model: type[Model], columns: Sequence[str], rows: Sequence[tuple
             cursor.executemany(sql, rows)
 
 
+def _converters(given, connection) -> list:
+    """For each field, None (the value goes as it is) or its get_db_prep_save. A value seen
+    before in the same column is converted once: the rows of a batch share their time stamp
+    and their dates (the audit's `at` went through DateTimeField's checks 100,000 times)."""
+    prepared = (models.DateField, models.DecimalField, models.JSONField)
+    return [_memoized(f, connection) if isinstance(f, prepared) else None for f in given]
+
+
+def _memoized(field, connection):
+    prep = field.get_db_prep_save
+    seen: dict = {}  # by value: dates, times and decimals (hashable, compared by value)
+    last = [None, None]  # by identity: one JSON dict shared by the rows
+
+    def convert(value):
+        kind = type(value)
+        if kind is dt.date or kind is dt.datetime or kind is Decimal:
+            key = (kind, value)
+            try:
+                return seen[key]
+            except KeyError:
+                prepared = seen[key] = prep(value, connection)
+                return prepared
+        if value is last[0] and value is not None:
+            return last[1]
+        prepared = prep(value, connection)
+        last[0], last[1] = value, prepared
+        return prepared
+
+    return convert
+
+
 def _prepare(model: type[Model], columns: Sequence[str], connection):
     fields = {f.attname: f for f in model._meta.concrete_fields}
     given = [fields[name] for name in columns]
-    prepared = (models.DateField, models.DecimalField, models.JSONField)
-    return given, [
-        (lambda value, f=f: f.get_db_prep_save(value, connection))
-        if isinstance(f, prepared)
-        else None
-        for f in given
-    ]
+    return given, _converters(given, connection)
 
 
 def bulk_update_rows(model: type[Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:
@@ -112,3 +133,19 @@ def reserve_ids(model: type[Model], count: int) -> list[int] | None:
             [model._meta.db_table, model._meta.pk.column, count],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def filter_in(queryset, name: str, values) -> models.QuerySet:
+    """`queryset.filter(<name>__in=values)`; on PostgreSQL as `= ANY(%s)` with the values as
+    one array parameter. A window of 2,000 values is otherwise 2,000 placeholders, which the
+    ORM resolves one by one and psycopg splits out of the query text again (~25 ms a query,
+    a tenth of an export's time). Same rows either way."""
+    values = list(values)
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql" or not values:
+        return queryset.filter(**{f"{name}__in": values})
+    quote = connection.ops.quote_name
+    meta = queryset.model._meta
+    column = f"{quote(meta.db_table)}.{quote(meta.get_field(name).column)}"
+    # The column name comes from the model, quoted; the values are one parameter.
+    return queryset.extra(where=[f"{column} = ANY(%s)"], params=[values])  # noqa: S610

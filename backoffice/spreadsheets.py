@@ -30,6 +30,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -103,7 +104,7 @@ def table_rows(stream, *, name: str, limits: Limits = Limits()) -> Iterator[Row]
             "并取消密码后上传。"
         )
     if head.startswith(b"PK"):
-        rows = _xlsx_rows(stream, limits)
+        rows = _damaged_zip_refused(_xlsx_rows(stream, limits))
     elif lower.endswith((".xlsx", ".xls")):
         raise SpreadsheetError("文件内容不是 Excel 工作簿，请检查是否选错了文件。")
     else:
@@ -168,12 +169,15 @@ def _csv_rows(stream, limits: Limits) -> Iterator[Row]:
             "CSV 文件格式有误（引号不配对或单元格过长），请检查后上传。"
         ) from None
     finally:
-        text.detach()
+        if not stream.closed:  # the caller may close the file before dropping this reader
+            text.detach()
 
 
 def _chain(first: list[str], rest) -> Iterator[str]:
     yield from first
-    yield from rest
+    # not `yield from`: closing this generator (a refused file) must not close the file
+    for line in rest:  # noqa: UP028
+        yield line
 
 
 def _csv_encoding(stream) -> str:
@@ -225,6 +229,21 @@ class _Counted(io.RawIOBase):
             raise SpreadsheetError("工作簿解压后过大，疑似压缩炸弹，已拒绝。")
         buffer[: len(data)] = data
         return len(data)
+
+
+# Issue 19 (fuzzing): a damaged zip fails as it is read, not only when it is opened: a local
+# header that disagrees with the directory, a bad CRC, a cut deflate stream, an unknown
+# compression method. Each is the user's file, refused like any other damage.
+ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, ValueError)
+
+
+def _damaged_zip_refused(rows: Iterator[Row]) -> Iterator[Row]:
+    try:
+        yield from rows
+    except SpreadsheetError:
+        raise
+    except ZIP_DAMAGE:
+        raise SpreadsheetError("工作簿已损坏，无法打开，请在 Excel 中重新保存后上传。") from None
 
 
 def _refuse_dtd(*_args) -> None:
@@ -405,7 +424,9 @@ def _xlsx_rows(stream, limits: Limits) -> Iterator[Row]:
         if name == c_tag:
             kind = attrs.get("t")
             reference = attrs.get("r")
-            column = _column_index(reference) if reference else len(cells)
+            column = _column_index(reference) if reference else -1
+            if column < 0:  # no column letters ("a1", "7": a damaged file): the next cell
+                column = len(cells)
             cell_formula = None
             text.clear()
         elif name == v_tag or name == t_tag:
@@ -415,7 +436,8 @@ def _xlsx_rows(stream, limits: Limits) -> Iterator[Row]:
             capture = 2
         elif name == row_tag:
             number = attrs.get("r")
-            row_number = int(number) if number and number.isdigit() else row_number + 1
+            digits = number and number.isascii() and number.isdigit()  # not "²" (issue 19)
+            row_number = int(number) if digits else row_number + 1
             cells.clear()
 
     def end(name):
@@ -482,7 +504,10 @@ def _xlsx_value(kind: str | None, raw: str, shared: list[str]) -> Cell:
         return _number(raw) if raw else ""
     if kind == "s":
         try:
-            return _cell(shared[int(raw)])
+            index = int(raw)
+            if index < 0:  # not the last string counted from the end (issue 19 fuzzing)
+                raise IndexError(index)
+            return _cell(shared[index])
         except (ValueError, IndexError):
             raise SpreadsheetError(
                 "工作簿内容已损坏（共享字符串），请在 Excel 中重新保存后上传。"
@@ -506,7 +531,13 @@ def cell_text(value) -> str:
     return text
 
 
+# Whether a text needs any of what `_xml_text` does (most cells need nothing: one search).
+_XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _xml_text(text: str) -> str:
+    if _XML_SPECIAL.search(text) is None:
+        return text
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -519,6 +550,13 @@ def _xml_text(text: str) -> str:
 
 
 def _xml_cell(value) -> str:
+    if type(value) is str:  # most cells: `cell_text` and the checks below, inlined
+        if not value:
+            return "<c/>"
+        text = _xml_text("'" + value if value.startswith(FORMULA_STARTS) else value)
+        if text[:1].isspace() or text[-1:].isspace():  # as text != text.strip()
+            return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+        return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
     if value is None or value == "":
         return "<c/>"
     if isinstance(value, bool):

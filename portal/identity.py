@@ -1,7 +1,8 @@
 """Resident identity numbers, phones and their protection (SECURITY B3, D3; REQUIREMENTS L1).
 
-Pure functions: nothing here touches the database. The field-encryption key is read from
-`settings.FIELD_ENCRYPTION_KEY` only when a function needs it.
+Pure functions: nothing here touches the database. The field-encryption keys are read from
+`settings.FIELD_ENCRYPTION_KEYS` (current first) or the single `settings.FIELD_ENCRYPTION_KEY`
+only when a function needs them.
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ _BEIJING_LANDLINE_RE = re.compile(r"010[1-9]\d{7}")
 _BEIJING_LOCAL_RE = re.compile(r"[1-9]\d{7}")
 _PHONE_SEPARATORS_RE = re.compile(r"[\s\-()（）]")
 
-_ENCRYPTION_VERSION = "v1"
+# Issue 19: "v2:<key id>:..." names the key a value was encrypted with; "v1:..." values (no
+# key id, from before) are still read, under each configured key in turn.
+_ENCRYPTION_VERSION = "v2"
+_LEGACY_ENCRYPTION_VERSION = "v1"
+_KEY_ID_INFO = b"ledger-field-key-id"
+_KEY_ID_LENGTH = 8
 _ENCRYPTION_INFO = b"ledger-field-encryption"
 _BLIND_INDEX_INFO = b"ledger-blind-index"
 _BLIND_INDEX_KINDS = frozenset({"id", "phone"})
@@ -216,50 +222,104 @@ def mask_phone(value: str) -> str:
 # Encryption and blind indexes -------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=32)
 def _derive_key(secret: str, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
         secret.encode("utf-8")
     )
 
 
-def _subkey(info: bytes) -> bytes:
-    secret = getattr(settings, "FIELD_ENCRYPTION_KEY", "")
-    if not secret:
+def field_keys() -> list[str]:
+    """The field-encryption secrets, the current one first (issue 19): FIELD_ENCRYPTION_KEYS
+    when set, else the single FIELD_ENCRYPTION_KEY."""
+    secrets = [key for key in (getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or []) if key]
+    if not secrets:
+        single = getattr(settings, "FIELD_ENCRYPTION_KEY", "")
+        secrets = [single] if single else []
+    if not secrets:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set to protect identifiers.")
-    return _derive_key(secret, info)
+    return secrets
+
+
+def key_id(secret: str) -> str:
+    """A short public name of a key, carried by every ciphertext it made (reveals nothing of
+    the key: its own HKDF output)."""
+    return _derive_key(secret, _KEY_ID_INFO).hex()[:_KEY_ID_LENGTH]
+
+
+def current_key_id() -> str:
+    return key_id(field_keys()[0])
+
+
+def _subkey(info: bytes) -> bytes:
+    return _derive_key(field_keys()[0], info)
 
 
 def encrypt_value(plaintext: str) -> str:
-    """AES-256-GCM with a fresh nonce, as "v1:" + urlsafe base64(nonce + ciphertext) (D3)."""
+    """AES-256-GCM with a fresh nonce under the current key, as "v2:<key id>:" + urlsafe
+    base64(nonce + ciphertext); the prefix is authenticated with it (D3, issue 19)."""
     if not plaintext:
         return ""
-    key = _subkey(_ENCRYPTION_INFO)
+    secret = field_keys()[0]
+    header = f"{_ENCRYPTION_VERSION}:{key_id(secret)}"
+    key = _derive_key(secret, _ENCRYPTION_INFO)
     nonce = os.urandom(12)
-    version = _ENCRYPTION_VERSION.encode("ascii")
-    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), version)
-    return f"{_ENCRYPTION_VERSION}:" + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), header.encode("ascii"))
+    return f"{header}:" + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
-def decrypt_value(token: str) -> str:
-    """The plaintext of `encrypt_value`; DecryptionError if tampered with or malformed (D3)."""
-    if not token:
-        return ""
-    version, sep, payload = token.partition(":")
-    if not sep or version != _ENCRYPTION_VERSION:
-        raise DecryptionError("unknown protected-value format")
-    key = _subkey(_ENCRYPTION_INFO)
+def _open(payload: str, secret: str, associated: bytes) -> str:
     try:
         blob = base64.urlsafe_b64decode(payload.encode("ascii"))
-    except (binascii.Error, UnicodeEncodeError):
+    except (binascii.Error, UnicodeEncodeError, ValueError):
         raise DecryptionError("protected value is not valid base64")
     if len(blob) < 12 + 16:
         raise DecryptionError("protected value is truncated")
+    key = _derive_key(secret, _ENCRYPTION_INFO)
     try:
-        plain = AESGCM(key).decrypt(blob[:12], blob[12:], version.encode("ascii"))
+        plain = AESGCM(key).decrypt(blob[:12], blob[12:], associated)
     except InvalidTag:
         raise DecryptionError("protected value failed authentication")
     return plain.decode("utf-8")
+
+
+def decrypt_value(token: str) -> str:
+    """The plaintext of `encrypt_value` under any configured key (current or older); a value
+    from before key ids ("v1:") is tried under each. DecryptionError if tampered with,
+    malformed or under a key no longer configured (D3)."""
+    if not token:
+        return ""
+    version, sep, rest = token.partition(":")
+    if sep and version == _ENCRYPTION_VERSION:
+        kid, sep, payload = rest.partition(":")
+        for secret in field_keys():
+            if sep and key_id(secret) == kid:
+                return _open(payload, secret, f"{version}:{kid}".encode("ascii"))
+        raise DecryptionError("protected value is under a key that is not configured")
+    if sep and version == _LEGACY_ENCRYPTION_VERSION:
+        error = DecryptionError("protected value failed authentication")
+        for secret in field_keys():
+            try:
+                return _open(rest, secret, version.encode("ascii"))
+            except DecryptionError as refused:
+                error = refused
+        raise error
+    raise DecryptionError("unknown protected-value format")
+
+
+def needs_reencryption(token: str) -> bool:
+    """Whether `token` was made under another key than the current one (or before key ids)."""
+    if not token:
+        return False
+    return not token.startswith(f"{_ENCRYPTION_VERSION}:{current_key_id()}:")
+
+
+def _blind_index_key() -> bytes:
+    """Blind indexes are keyed apart from the ciphertexts (issue 19): FIELD_BLIND_INDEX_KEY
+    when set, else the current field key. Pin FIELD_BLIND_INDEX_KEY to the old key before a
+    rotation and no stored index changes; `rotate_field_key --reindex` recomputes them."""
+    pinned = getattr(settings, "FIELD_BLIND_INDEX_KEY", "")
+    return _derive_key(pinned, _BLIND_INDEX_INFO) if pinned else _subkey(_BLIND_INDEX_INFO)
 
 
 def blind_index(value: str, *, kind: str) -> str:
@@ -273,7 +333,7 @@ def blind_index(value: str, *, kind: str) -> str:
     if not (value or "").strip():
         return ""
     normalized = normalize_id_number(value) if kind == "id" else normalize_phone(value)
-    key = _subkey(_BLIND_INDEX_INFO)
+    key = _blind_index_key()
     message = kind.encode("ascii") + b"\x00" + normalized.encode("utf-8")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
