@@ -752,3 +752,34 @@ def test_u12_an_education_list_marks_a_pupil_as_a_student(
     confirm(client, django_capture_on_commit_callbacks, roster_import)
     child = Person.objects.get(id_number_index=identity.blind_index(CHILD_ID, kind="id"))
     assert child.employment == "student"
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [(RosterImportStatus.CHECKING, "校验比对进度"), (RosterImportStatus.APPLYING, "写入进度")],
+)
+def test_a_long_import_shows_its_progress_and_the_page_survives_a_reload(
+    login_as, ledger, demo_users, status, label
+):
+    from backoffice.models import RosterImport
+
+    roster_import = RosterImport.objects.create(
+        owner=demo_users["street"],
+        kind="survey",
+        status=status,
+        original_name="摸排名册.xlsx",
+        rows=100_000,
+        done=25_000,
+    )
+    street = login_as("street")
+    for _reload in range(2):  # reloading shows the same work, nothing starts again
+        html = street.get(f"/admin/exchange/imports/{roster_import.pk}/").content.decode()
+        assert f'{label}：已处理 <strong id="import-done">25000</strong> / 100000 行' in html
+        assert '<progress id="import-progress" max="100000" value="25000">25%</progress>' in html
+        assert 'http-equiv="refresh"' in html  # no JavaScript needed to follow it
+    roster_import.refresh_from_db()
+    assert roster_import.status == status and roster_import.done == 25_000
+    roster_import.status, roster_import.done = RosterImportStatus.PREVIEW, 100_000
+    roster_import.save()
+    html = street.get(f"/admin/exchange/imports/{roster_import.pk}/").content.decode()
+    assert "import-progress" not in html and 'http-equiv="refresh"' not in html
