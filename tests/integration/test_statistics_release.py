@@ -269,3 +269,11 @@ def test_d2_a_generated_release_passes_the_same_check(login_as, snapshot):
     page = release_find(snapshot.month)
     page.full_clean()  # what the editor's and the reviewer's form runs before saving
     assert "<10" in str(page.body.raw_data)  # it does hold suppressed cells
+
+
+def test_p4_the_city_finds_the_release_button_from_the_statistics_page(login_as, snapshot):
+    city = login_as("city")
+    html = city.get("/admin/statistics/").content.decode()
+    link = re.search(r'<a href="([^"]+)" id="snapshots-link">', html)
+    assert link is not None and link.group(1) == SNAPSHOTS
+    assert "生成公开发布稿并提交审核" in city.get(link.group(1)).content.decode()
