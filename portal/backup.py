@@ -42,24 +42,13 @@ from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import connection, models
 
+from backoffice.services.events import AUDIT_COLUMNS as RECORDED_AUDIT_COLUMNS
+
 FILE_ALIASES = ("private", "default")
 MANIFEST = "manifest.json"
 AUDIT_TABLE = "backoffice_auditevent"
-AUDIT_COLUMNS = (
-    "id",
-    "at",
-    "actor_id",
-    "actor_username",
-    "actor_role",
-    "channel",
-    "ip",
-    "action",
-    "outcome",
-    "object_type",
-    "object_id",
-    "object_label",
-    "detail",
-)
+# The audit digest covers every column the event recorder writes, and the row's id.
+AUDIT_COLUMNS = ("id", *RECORDED_AUDIT_COLUMNS)
 SAMPLE_PER_COLUMN = 20
 CHUNK = 1024 * 1024
 
