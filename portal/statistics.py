@@ -17,66 +17,9 @@ from urllib.parse import quote
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 
+from .charts import BarChart, bar_chart
+
 TOTAL_ROW = "合计"
-LABEL_WIDTH = 110
-BAR_WIDTH = 260
-VALUE_WIDTH = 70
-ROW_HEIGHT = 26
-BAR_HEIGHT = 16
-
-
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    shown: str  # the published cell: a number, "<10" or "*"
-    y: int
-    width: int
-
-    @property
-    def text_y(self) -> int:
-        return self.y + BAR_HEIGHT - 3
-
-    @property
-    def value_x(self) -> int:
-        return LABEL_WIDTH + self.width + 6
-
-
-@dataclass(frozen=True)
-class Chart:
-    title: str
-    bars: list[Bar]
-    width: int = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
-    label_width: int = LABEL_WIDTH
-    bar_height: int = BAR_HEIGHT
-
-    @property
-    def height(self) -> int:
-        return max(len(self.bars), 1) * ROW_HEIGHT + 8
-
-    @property
-    def description(self) -> str:
-        return f"{self.title}：" + "，".join(f"{bar.label} {bar.shown}" for bar in self.bars)
-
-
-def _number(cell) -> int | None:
-    text = str(cell or "").replace(",", "").strip()
-    return int(text) if text.isdigit() else None
-
-
-def chart(title: str, labels: list[str], cells: list[str]) -> Chart:
-    """A bar per published cell; a hidden one ("<10", "*") has no bar, only its mark."""
-    numbers = [_number(c) for c in cells]
-    largest = max((n for n in numbers if n is not None), default=0)
-    bars = [
-        Bar(
-            label=str(label),
-            shown=str(cell),
-            y=index * ROW_HEIGHT + 4,
-            width=round(BAR_WIDTH * number / largest) if number and largest else 0,
-        )
-        for index, (label, cell, number) in enumerate(zip(labels, cells, numbers, strict=True))
-    ]
-    return Chart(title=title, bars=bars)
 
 
 @dataclass
@@ -86,7 +29,11 @@ class PublishedTable:
     header: list[str]
     rows: list[list[str]]
     total: list[str] | None
-    chart: Chart | None
+    chart: BarChart | None
+
+    @property
+    def chart_id(self) -> str:
+        return f"chart-{self.number}"
 
 
 def published_tables(body) -> list[tuple[object, PublishedTable | None]]:
@@ -107,7 +54,12 @@ def published_tables(body) -> list[tuple[object, PublishedTable | None]]:
         drawn = None
         if total is not None and header and len(header) > 2:
             # The totals row column by column, without the last column (the grand total).
-            drawn = chart(caption or "合计", header[1:-1], total[1:-1])
+            drawn = bar_chart(
+                caption or TOTAL_ROW,
+                list(zip(header[1:-1], total[1:-1], strict=True)),
+                label_width=110,
+                label_chars=9,
+            )
         body_rows = rows[:-1] if total is not None else rows
         found.append((block, PublishedTable(number, caption, header, body_rows, total, drawn)))
     return found

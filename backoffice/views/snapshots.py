@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.charts import bar_chart
+
 from ..actor import request_actor
-from ..charts import bar_chart
 from ..enums import AuditAction
 from ..forms.base import add_rule_error
 from ..models import StatisticsSnapshot

@@ -19,8 +19,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from portal.charts import bar_chart
+
 from ..actor import request_actor
-from ..charts import bar_chart
 from ..enums import AreaLevel, AuditAction
 from ..forms.exchange import ExportReverifyForm
 from ..permissions import user_can_view_statistics
