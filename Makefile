@@ -92,10 +92,10 @@ test-postgres: system-deps venv fonts messages ## Run the whole suite on Postgre
 	  $(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 # Issue 19: tests/cluster (collected only with CLUSTER=1) makes its own database next to
-# DATABASE_URL_PG, uses Redis database 11 and starts moto's S3 server, two gunicorn nodes and two
-# task workers on 127.0.0.1; Redis is started here when nothing answers on its port.
+# DATABASE_URL_PG and starts a Redis server of its own (killed and restarted by a fault test),
+# moto's S3 server, two gunicorn nodes and two task workers on 127.0.0.1.
+test-cluster: DEBIAN_PACKAGES += redis-server
 test-cluster: system-deps venv fonts messages ## Two web nodes and two workers on PostgreSQL, Redis and S3, with faults
-	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' >/dev/null
 	CLUSTER=1 DATABASE_URL_PG=$(DATABASE_URL_PG) $(PY) -m pytest tests/cluster -v $(PYTEST_ARGS)
 
 lint: venv ## ruff lint and format check, and no missing migrations

@@ -1,8 +1,9 @@
 """The cluster that tests/cluster/test_cluster.py drives (issue 19, item 2).
 
-One fresh PostgreSQL database, a dedicated Redis database number, moto's S3 server (tests/s3.py),
-two gunicorn nodes with portal.settings.production and two `db_worker` processes, all on
-127.0.0.1. The test plays the TLS-terminating proxy in front of the nodes: every request carries
+One fresh PostgreSQL database, a Redis server of its own (so that a test can stop it and start
+it again without touching the machine's), moto's S3 server (tests/s3.py), two gunicorn nodes
+with portal.settings.production and two `db_worker` processes, all on 127.0.0.1.
+The test plays the TLS-terminating proxy in front of the nodes: every request carries
 X-Forwarded-Proto: https (and X-Forwarded-For, believed from TRUSTED_PROXIES=127.0.0.1), so the
 production settings run unchanged (secure cookies, HSTS, SSL redirect) without a test-only switch.
 The addresses in X-Forwarded-For are from the documentation ranges and exist only in that header.
@@ -14,6 +15,7 @@ import base64
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,8 +34,7 @@ from tests.s3 import S3Server
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ADMIN_DATABASE_URL = os.environ.get("DATABASE_URL_PG", "postgres://postgres@127.0.0.1:5432/test")
-REDIS_BASE = os.environ.get("CLUSTER_REDIS", "redis://127.0.0.1:6379")
-REDIS_DB = int(os.environ.get("CLUSTER_REDIS_DB", "11"))
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 LOOKUPS_PER_HOUR = 6
@@ -114,7 +115,9 @@ class Cluster:
         self.worker_names = ["worker-a", "worker-b"]
         self.s3 = S3Server()
         self.bucket = self.s3.new_bucket()
-        self.redis = redis.Redis.from_url(f"{REDIS_BASE}/{REDIS_DB}")
+        self.redis_port = free_port()
+        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        self.redis = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2)
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLUSTER"))},
             "DJANGO_SETTINGS_MODULE": "portal.settings.production",
@@ -125,7 +128,7 @@ class Cluster:
             "ALLOWED_HOSTS": "127.0.0.1",
             "TRUSTED_PROXIES": "127.0.0.1",
             "DATABASE_URL": self.database_url,
-            "REDIS_URL": f"{REDIS_BASE}/{REDIS_DB}",
+            "REDIS_URL": self.redis_url,
             "VAR_DIR": str(workdir / "var"),
             "WAGTAILADMIN_BASE_URL": "https://127.0.0.1",
             "INTAKE_LOOKUPS_PER_IP_PER_HOUR": str(LOOKUPS_PER_HOUR),
@@ -137,7 +140,7 @@ class Cluster:
     # Setting up and tearing down ------------------------------------------------------------
 
     def start(self, *, households: int) -> None:
-        self.redis.flushdb()
+        self.start_redis()
         with psycopg.connect(ADMIN_DATABASE_URL, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{self.db_name}"')
         self.db = psycopg.connect(f"{self.database_url}?application_name=cluster-test")
@@ -212,8 +215,41 @@ class Cluster:
                 [self.db_name],
             )
             admin.execute(f'DROP DATABASE IF EXISTS "{self.db_name}"')
-        self.redis.flushdb()
         self.s3.stop()
+
+    def start_redis(self) -> None:
+        """Redis on the cluster's own port, keeping nothing on disk (as the machine's does);
+        started again on the same port after `stop_redis`, empty."""
+        self.spawn(
+            "redis",
+            [
+                REDIS_SERVER,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.redis_port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.redis.ping()
+                return
+            except redis.ConnectionError:
+                assert self.processes["redis"].poll() is None, self.log("redis")
+                assert time.monotonic() < deadline, "Redis did not start"
+                time.sleep(0.05)
+
+    def stop_redis(self) -> None:
+        """Redis goes away: the server is killed, as a crash or a lost host would do."""
+        self.kill("redis", signal.SIGKILL)
+        self.processes.pop("redis").wait(timeout=30)
 
     def spawn(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the process keeps it

@@ -6,6 +6,9 @@ robin over the nodes, as a load balancer sends them. Personas: residents filing 
 scan, each from an address of their own, and one person guessing lookup codes; the street's
 staff member (street) who logs in, triages, downloads and prints the street's plans.
 
+Faults driven here: PostgreSQL dropping the nodes' connections, Redis killed and started
+again, a task worker killed in the middle of a print.
+
 Run by `make test-cluster` only (CLUSTER=1, tests/cluster/conftest.py).
 """
 
@@ -20,6 +23,7 @@ from itertools import cycle
 
 import pytest
 
+from portal.cache_backend import RETRY_SECONDS
 from tests.cluster.cluster import LOOKUPS_PER_HOUR, Browser, Cluster, totp
 from tests.intake import pdfs
 from tests.intake.conftest import DONGHUAMEN, report_data
@@ -213,10 +217,11 @@ def start_print(cluster, staff, node) -> int:
     return int(re.search(r"/admin/print-jobs/(\d+)/", response.headers["Location"]).group(1))
 
 
-def test_the_status_lookup_limit_is_shared_by_every_node(cluster):
-    """E5: one address guessing lookup codes is stopped after the limit, whichever node (and
-    gunicorn worker) answers: the count is in Redis, not in a process."""
-    for address in ("198.51.100.7", "198.51.100.9"):  # the second only if the hour turned
+def guess_codes(cluster, addresses: tuple[str, ...]) -> list[int]:
+    """One address guessing lookup codes round robin over the nodes, the limit and three more
+    times; the answers' status codes. The counts start again each clock hour: if the hour
+    turned during the guesses, the next address guesses again."""
+    for address in addresses:
         hour = int(time.time()) // 3600
         guesser = Browser(address)
         answers = []
@@ -227,8 +232,15 @@ def test_the_status_lookup_limit_is_shared_by_every_node(cluster):
                 {"reference": "BJ261130-AAAA-AAAA", "code": f"{attempt:08d}"},
             )
             answers.append(response.status_code)
-        if int(time.time()) // 3600 == hour:  # the counts start again each clock hour
+        if int(time.time()) // 3600 == hour:
             break
+    return answers
+
+
+def test_the_status_lookup_limit_is_shared_by_every_node(cluster):
+    """E5: one address guessing lookup codes is stopped after the limit, whichever node (and
+    gunicorn worker) answers: the count is in Redis, not in a process."""
+    answers = guess_codes(cluster, ("198.51.100.7", "198.51.100.9"))
     assert answers == [200] * LOOKUPS_PER_HOUR + [429] * 3
     # Another address is not affected.
     other = Browser("198.51.100.8").post(
@@ -280,6 +292,68 @@ def test_the_database_dropping_the_nodes_connections_under_load_loses_no_report(
         what="every notice to be sent",
     )
     assert cluster.value("SELECT max(attempts) FROM intake_notification") == 1
+
+
+def test_redis_going_away_under_load_loses_nothing_and_the_nodes_come_back_to_it(cluster, staff):
+    """Fault: Redis is killed while reports arrive. Public intake keeps working (every report
+    accepted and whole), each node logs that it now counts limits itself at a stricter level,
+    a guesser is still stopped (sooner), the staff session (a database row) still works; once
+    Redis is back the nodes use it again by themselves and the limit is shared again."""
+    before = cluster.value("SELECT count(*) FROM intake_report WHERE route = 'report'")
+    jobs = [(node, number) for number, node in zip(range(300, 324), cycle(cluster.nodes))]
+
+    def send(job):
+        node, number = job
+        return file_report(cluster, node, number, f"203.0.113.{number - 100}")
+
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [pool.submit(send, job) for job in jobs]
+            cluster.wait_for(
+                "SELECT count(*) >= %s FROM intake_report WHERE route = 'report'",
+                [before + 6],
+                what="the first reports of the load",
+            )
+            cluster.stop_redis()
+            results = [future.result() for future in futures]
+        assert [status for status, _reference in results] == [302] * len(jobs), results
+        filed = [reference for _status, reference in results]
+        stored = {row[0] for row in cluster.rows("SELECT reference FROM intake_report")}
+        assert set(filed) <= stored
+
+        # Every node noticed, and said what it does instead (once per process, not per call).
+        for node in cluster.nodes:
+            assert "Redis unreachable" in cluster.log(node.name, tail=None)
+            assert "stricter local level" in cluster.log(node.name, tail=None)
+
+        # Staff keep working: the session is in the database.
+        for node, reference in zip(cluster.nodes, filed[-2:], strict=True):
+            report_id, _attachment = report_row(cluster, reference)
+            page = staff.get(node, f"/admin/reports/{report_id}/")
+            assert page.status_code == 200 and reference in page.text
+
+        # A guesser is stopped sooner: each process allows a quarter of the limit.
+        answers = guess_codes(cluster, ("198.51.100.20", "198.51.100.21"))
+        assert 0 < answers.count(200) <= LOOKUPS_PER_HOUR and answers[-1] == 429, answers
+    finally:
+        if "redis" not in cluster.processes:
+            cluster.start_redis()
+
+    # Redis is back (empty): after the nodes' retry interval every process uses it again, and
+    # the limit is the shared one once more.
+    time.sleep(RETRY_SECONDS + 1)
+    status, reference = file_report(cluster, cluster.nodes[0], 400, "203.0.113.240")
+    assert status == 302, reference[:2000]
+    assert any(b"ratelimit" in key for key in cluster.redis.keys())
+    assert guess_codes(cluster, ("198.51.100.22", "198.51.100.23")) == (
+        [200] * LOOKUPS_PER_HOUR + [429] * 3
+    )
+    cluster.wait_for(
+        "SELECT NOT EXISTS (SELECT 1 FROM intake_notification WHERE status <> 'sent')",
+        what="every notice to be sent",
+    )
+    assert_every_report_whole(cluster)
+    assert_every_task_ran_once(cluster)
 
 
 def test_a_worker_killed_in_the_middle_of_a_batch_print_leaves_it_failed_then_it_prints_again(
