@@ -30,6 +30,7 @@ STORAGE_UNAVAILABLE = (
     "附件暂时无法保存（文件存储服务暂不可用），本次反映未提交。请稍后重新提交，"
     "或拨打 12345 热线反映。"
 )
+STORAGE_UNREADABLE = "文件暂时无法读取（文件存储服务暂不可用），请稍后再试。"
 
 
 class UploadError(ValueError):
@@ -37,15 +38,21 @@ class UploadError(ValueError):
 
 
 class StorageUnavailable(UploadError):
-    """Issue 19: the file store did not take a file (down, unreachable, full). Nothing that
-    refers to the file may be saved; the message says so to the person who sent it."""
+    """Issue 19: the file store did not take a file, or did not give one back (down,
+    unreachable, full). Nothing that refers to a file not taken may be saved; the message says
+    so to the person who sent it. Outside the public form, portal/storage_down.py answers it
+    with a 503 page."""
 
     def __init__(self, message: str = STORAGE_UNAVAILABLE):
         super().__init__(message)
 
 
-def _store_failure(exc: BaseException) -> bool:
-    """A failure of the store itself (disk, network, the S3 service), not a programming error."""
+def store_failure(exc: BaseException) -> bool:
+    """A failure of the store itself (disk, network, the S3 service), not a programming error.
+    A file the store does not have is not one: it answered (FileNotFoundError, also what
+    django-storages raises for a missing key), and trying later will not bring the file back."""
+    if isinstance(exc, FileNotFoundError):
+        return False
     package = type(exc).__module__.partition(".")[0]
     return isinstance(exc, OSError) or package in {"botocore", "boto3", "s3transfer", "urllib3"}
 
@@ -53,27 +60,51 @@ def _store_failure(exc: BaseException) -> bool:
 class PrivateStorage(LazyObject):
     """The storage of every private file (E1): the "private" alias of STORAGES, the local disk
     or a bucket (portal/storage.py). The FileFields name it through a callable, so changing
-    what it resolves to needs no migration. A file the store does not take raises
-    StorageUnavailable."""
+    what it resolves to needs no migration. A store that fails while a file is written,
+    deleted, opened or looked up raises StorageUnavailable (issue 19)."""
 
     def _setup(self):
         self._wrapped = storages["private"]
 
-    def _call(self, method: str, *args, **kwargs):
+    def _guarded(self, call, message: str = STORAGE_UNAVAILABLE):
+        try:
+            return call()
+        except Exception as exc:
+            if store_failure(exc):
+                raise StorageUnavailable(message) from exc
+            raise
+
+    def _call(self, method: str, *args, message: str = STORAGE_UNAVAILABLE, **kwargs):
         if self._wrapped is empty:
             self._setup()
-        try:
-            return getattr(self._wrapped, method)(*args, **kwargs)
-        except Exception as exc:
-            if _store_failure(exc):
-                raise StorageUnavailable from exc
-            raise
+        return self._guarded(lambda: getattr(self._wrapped, method)(*args, **kwargs), message)
 
     def save(self, name, content, max_length=None):
         return self._call("save", name, content, max_length=max_length)
 
     def delete(self, name):
         return self._call("delete", name)
+
+    def open(self, name, mode="rb"):
+        """The first byte is read here: a bucket's file is fetched on its first read, so a
+        download learns that the store failed before its headers are sent, not halfway."""
+        file = self._call("open", name, mode, message=STORAGE_UNREADABLE)
+        if "r" in mode:
+            try:
+                self._guarded(lambda: (file.read(1), file.seek(0)), STORAGE_UNREADABLE)
+            except StorageUnavailable:
+                file.close()
+                raise
+        return file
+
+    def exists(self, name):
+        return self._call("exists", name, message=STORAGE_UNREADABLE)
+
+    def size(self, name):
+        return self._call("size", name, message=STORAGE_UNREADABLE)
+
+    def listdir(self, path):
+        return self._call("listdir", path, message=STORAGE_UNREADABLE)
 
 
 private_storage = PrivateStorage()

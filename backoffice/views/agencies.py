@@ -58,6 +58,8 @@ def agreement_download_view(request, pk: int, agreement_id: int):
     agreement = get_object_or_404(agency.agreements, pk=agreement_id)
     if not agreement.document:
         raise Http404
+    # Issue 19: opened before the download is audited; a store that is down stops it here.
+    document = agreement.document.open("rb")
     event_record(
         actor=request_actor(request),
         action=AuditAction.DOWNLOAD,
@@ -65,7 +67,7 @@ def agreement_download_view(request, pk: int, agreement_id: int):
         detail={"agency": agency.pk},
     )
     response = FileResponse(
-        agreement.document.open("rb"),
+        document,
         as_attachment=True,
         filename=agreement.original_name or f"保密协议-{agency.pk}.pdf",
     )

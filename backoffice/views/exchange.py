@@ -19,6 +19,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.admin.widgets.button import Button
 
+from intake.uploads import StorageUnavailable
+
 from ..actor import request_actor
 from ..enums import AuditAction, RosterImportStatus, RosterKind, RowOutcome
 from ..forms.base import add_rule_error
@@ -72,6 +74,15 @@ def _own_import(request, pk: int):
     return get_object_or_404(roster_imports_of(request.user), pk=pk)
 
 
+def _store_reachable(roster_import, *names: str) -> None:
+    """Issue 19: an action whose files are read or deleted after it is recorded (by the
+    background task, or while a download streams) asks the store first, so that a store that
+    is down refuses it (StorageUnavailable, a 503 page) before anything of it is written."""
+    stored = next((getattr(roster_import, n) for n in names if getattr(roster_import, n)), None)
+    if stored:
+        stored.storage.exists(stored.name)
+
+
 # Imports ------------------------------------------------------------------------------------
 
 
@@ -82,7 +93,10 @@ def exchange_home(request):
     actor = request_actor(request)
     if not (user_can_import_rosters(request.user) and kinds_for(request.user)):
         raise PermissionDenied
-    roster_imports_expire()
+    try:
+        roster_imports_expire()
+    except StorageUnavailable:  # issue 19: the expired files are deleted on a later visit
+        pass
     form = (
         RosterUploadForm(request.POST or None, request.FILES or None, actor=actor)
         if request.method == "POST"
@@ -165,6 +179,7 @@ def roster_import_page(request, pk: int):
 @require_POST
 def roster_import_confirm_view(request, pk: int):
     roster_import = _own_import(request, pk)
+    _store_reachable(roster_import, "rows_file")
     try:
         roster_import_confirm(actor=request_actor(request), roster_import=roster_import)
     except RuleError as error:
@@ -179,6 +194,7 @@ def roster_import_confirm_view(request, pk: int):
 @require_POST
 def roster_import_cancel_view(request, pk: int):
     roster_import = _own_import(request, pk)
+    _store_reachable(roster_import, "upload", "rows_file", "errors_file")
     try:
         roster_import_cancel(actor=request_actor(request), roster_import=roster_import)
     except RuleError as error:
@@ -194,13 +210,15 @@ def roster_import_errors_download(request, pk: int):
     roster_import = _own_import(request, pk)
     if not roster_import.errors_file:
         raise Http404
+    # Issue 19: opened before the download is audited; a store that is down stops it here.
+    workbook = roster_import.errors_file.open("rb")
     event_record(
         actor=request_actor(request),
         action=AuditAction.DOWNLOAD,
         obj=roster_import,
         detail={"errors": roster_import.pk},
     )
-    response = FileResponse(roster_import.errors_file.open("rb"), content_type=XLSX_CONTENT_TYPE)
+    response = FileResponse(workbook, content_type=XLSX_CONTENT_TYPE)
     return _attachment(response, f"有错误的行-{roster_import.pk}.xlsx")
 
 
@@ -243,6 +261,7 @@ def roster_feedback_view(request, pk: int):
     form = _export_form(request, rows=roster_import.rows, identifiers=identifiers)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        _store_reachable(roster_import, "rows_file")
         try:
             headers, rows = roster_feedback_start(
                 actor=request_actor(request),

@@ -143,11 +143,13 @@ def print_job_download(request, pk: int):
     job = _own_job(request, pk)
     if job.status != PrintJobStatus.DONE or not job.file:
         raise Http404
+    # Issue 19: opened before the download is audited; a store that is down stops it here.
+    content = job.file.open("rb")
     event_record(
         actor=request_actor(request), action=AuditAction.DOWNLOAD, obj=job, detail={"batch": job.pk}
     )
     response = FileResponse(
-        job.file.open("rb"),
+        content,
         as_attachment=True,
         filename=f"帮扶方案-{job.scope_label}-{job.pk}.pdf",
         content_type="application/pdf",

@@ -235,6 +235,8 @@ def attachment_download(request, pk: int, attachment_id: int):
     attachment = report.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404
+    # Issue 19: opened before the download is audited; a store that is down stops it here.
+    content = attachment.file.open("rb")
     event_record(
         actor=request_actor(request),
         action=AuditAction.DOWNLOAD,
@@ -242,7 +244,7 @@ def attachment_download(request, pk: int, attachment_id: int):
         detail={"attachment": attachment.pk},
     )
     response = FileResponse(
-        attachment.file.open("rb"),
+        content,
         as_attachment=True,
         filename=attachment.original_name,
         content_type=attachment.content_type,

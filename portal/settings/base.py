@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "backoffice.wagtail_endpoints.WagtailEndpointGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Issue 19: the file store down answers 503 with a Chinese page (portal/storage_down.py).
+    "portal.storage_down.StorageDownMiddleware",
     # Innermost: a published page already rendered is answered without routing (issue 14).
     "portal.cache.PublishedPageCacheMiddleware",
 ]

@@ -1,6 +1,8 @@
 """Issue 19, item 3: what the public and the staff see when a service the portal needs is gone.
 
-- the file store does not answer: the report is refused in Chinese, nothing is saved;
+- the file store does not answer: the report is refused in Chinese, nothing is saved; every
+  other screen that stores or reads a file (staff uploads and downloads, Wagtail's images and
+  documents) answers 503 with a Chinese page, and writes nothing;
 - Redis does not answer: the public form keeps working on a stricter per-process limit and a
   warning is logged; the login lockout (a database row) still locks;
 - mail does not go out: the notice waits in the outbox and goes out on a later run;
@@ -12,31 +14,61 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+import io
 import logging
+import re
 import socket
+from dataclasses import dataclass
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import transaction
+from django.test import Client
+from django.urls import get_resolver
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
+from PIL import Image as PILImage
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Collection, ModelLogEntry, UploadedFile
+from wagtail.users.models import UserProfile
 
-from backoffice.enums import PrintJobStatus
-from backoffice.models import PrintJob
+from backoffice.demo.accounts import DEMO_LAPSED_AGENCY
+from backoffice.enums import AuditOutcome, PrintJobStatus, RosterImportStatus
+from backoffice.models import (
+    Agency,
+    AuditEvent,
+    ConfidentialityAgreement,
+    PrintJob,
+    RosterImport,
+)
+from backoffice.services.agencies import agreement_record
 from backoffice.services.task_recovery import PRINT_JOB_INTERRUPTED, WORKER_LOST
 from intake.enums import NotificationStatus
 from intake.models import Attachment, Notification, Report
+from intake.uploads import clean_upload
+from portal import identity
 from portal.storage import storages_setting
-from tests.conftest import PASSWORD, totp_now
+from portal.storage_down import storage_failure
+from tests.conftest import PASSWORD, as_actor, totp_now, verified_login
 from tests.intake import pdfs
 from tests.intake.conftest import report_data
+from tests.integration.conftest import ZHANG_ID
+from tests.integration.exchange import DISABILITY, survey_row, uploaded, xlsx
 
 pytestmark = pytest.mark.django_db
 
 STORAGE_DOWN = "附件暂时无法保存（文件存储服务暂不可用），本次反映未提交"
+NEW_ID = identity.make_id_number(
+    area_code="110101", birth=dt.date(1938, 4, 9), sequence=71, female=True
+)
 
 
 def closed_port() -> int:
@@ -60,8 +92,9 @@ def scan():
 # The file store ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def storage_down(settings):
+def store_down(settings) -> None:
+    """Both aliases (private files and public media) in a bucket at a closed port: every call
+    to the store is refused at once."""
     endpoint = f"http://127.0.0.1:{closed_port()}"
     settings.STORAGES = storages_setting(
         private_root=settings.PRIVATE_MEDIA_ROOT,
@@ -73,6 +106,11 @@ def storage_down(settings):
             "STORAGE_S3_SECRET_ACCESS_KEY": "secret",
         },
     )
+
+
+@pytest.fixture
+def storage_down(settings):
+    store_down(settings)
 
 
 def test_an_upload_is_refused_in_chinese_and_nothing_is_saved_while_the_store_is_down(
@@ -92,6 +130,492 @@ def test_a_report_without_files_is_still_accepted_while_the_store_is_down(client
     response = post_report(client)
     assert response.status_code == 302
     assert Report.objects.count() == 1
+
+
+# The file store down, on every screen that stores or reads a file ---------------------------------
+# Issue 19, item 3. The screens were found by reading the views (FileResponse, request.FILES,
+# an action whose files a task reads or deletes) and Wagtail's (images, documents, the profile
+# picture, a document's public link); `test_the_sweep_covers_every_view_that_handles_a_file`
+# keeps the list whole. Each screen is set up while the store answers (its files stored on
+# the local disk), then the store goes down for the request.
+
+STORE_DOWN_PAGE = "文件存储服务暂时不可用"
+NOT_SAVED = "没有保存"
+TRY_LATER = "请稍后"
+
+
+def a_png() -> bytes:
+    out = io.BytesIO()
+    PILImage.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def a_roster() -> bytes:
+    return xlsx([survey_row("孙大娘", NEW_ID, subtype="失能", situation="卧床，无人照料")])
+
+
+@pytest.fixture
+def local_store(settings, tmp_path):
+    """Files stored while the store answers land in the test's own folder."""
+    settings.STORAGES = storages_setting(
+        private_root=tmp_path / "private",
+        staticfiles_backend="django.contrib.staticfiles.storage.StaticFilesStorage",
+        environ={},
+    )
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@dataclass
+class Visit:
+    """One request to a screen, as its persona sends it."""
+
+    client: Client
+    method: str
+    url: str
+    data: dict | None = None
+    xhr: bool = False  # Wagtail's multiple upload posts each file from a script
+
+    def send(self, **extra):
+        """The request, as the portal runs it: without a transaction around the request, a
+        save that the store refused before its statement ran leaves what was written before
+        it. Inside the test's transaction Django would mark everything for rollback (hiding
+        such writes, and spoiling the counts after); the mark is lifted as autocommit would
+        have it, so that half-written rows stay to be seen."""
+        if self.xhr:
+            extra["HTTP_X_REQUESTED_WITH"] = "XMLHttpRequest"
+        with transaction.atomic():
+            if self.method == "post":
+                response = self.client.post(self.url, self.data or {}, **extra)
+            else:
+                response = self.client.get(self.url, **extra)
+            transaction.set_rollback(False)
+        return response
+
+
+@dataclass
+class Stage:
+    """What the screens need while the store still answers."""
+
+    users: dict
+    ledger: dict
+    capture: object
+
+    def login(self, persona: str) -> Client:
+        return verified_login(Client(), self.users[persona])
+
+    def roster_import(self, persona: str, data: bytes, **kwargs) -> tuple[Client, RosterImport]:
+        client = self.login(persona)
+        roster_import, _page = uploaded(client, self.capture, data, **kwargs)
+        return client, roster_import
+
+
+def lapsed_agency() -> Agency:
+    return Agency.objects.get(name=DEMO_LAPSED_AGENCY)
+
+
+def agreement_upload(stage: Stage) -> Visit:
+    today = timezone.localdate()
+    data = {
+        "signed_on": today.isoformat(),
+        "expires_on": (today + dt.timedelta(days=365)).isoformat(),
+        "document": scan(),
+    }
+    url = f"/admin/agencies/{lapsed_agency().pk}/agreements/new/"
+    return Visit(stage.login("dongcheng"), "post", url, data)
+
+
+def agreement_download(stage: Stage) -> Visit:
+    today = timezone.localdate()
+    agreement = agreement_record(
+        actor=as_actor(stage.users["dongcheng"]),
+        agency=lapsed_agency(),
+        signed_on=today,
+        expires_on=today + dt.timedelta(days=365),
+        document=clean_upload(scan()),
+    )
+    url = f"/admin/agencies/{agreement.agency_id}/agreements/{agreement.pk}/download/"
+    return Visit(stage.login("dongcheng"), "get", url)
+
+
+def roster_upload(stage: Stage) -> Visit:
+    data = {"kind": "survey", "file": SimpleUploadedFile("名册.xlsx", a_roster())}
+    return Visit(stage.login("street"), "post", "/admin/exchange/", data)
+
+
+def roster_errors_download(stage: Stage) -> Visit:
+    bad = xlsx([survey_row("孙大娘", NEW_ID[:-1] + "0")])  # a wrong check digit
+    client, roster_import = stage.roster_import("street", bad)
+    assert roster_import.errors_file
+    return Visit(client, "get", f"/admin/exchange/imports/{roster_import.pk}/errors/download/")
+
+
+def roster_confirm(stage: Stage) -> Visit:
+    """The apply task reads the rows file: the confirmation waits for the store."""
+    client, roster_import = stage.roster_import("street", a_roster())
+    assert roster_import.status == RosterImportStatus.PREVIEW
+    return Visit(client, "post", f"/admin/exchange/imports/{roster_import.pk}/confirm/")
+
+
+def roster_cancel(stage: Stage) -> Visit:
+    """Cancelling deletes the files: refused whole, not cancelled with its files left."""
+    client, roster_import = stage.roster_import("street", a_roster())
+    return Visit(client, "post", f"/admin/exchange/imports/{roster_import.pk}/cancel/")
+
+
+def roster_feedback(stage: Stage) -> Visit:
+    """U12: the department's list streams from the rows file."""
+    rows = [["张三", ZHANG_ID, "肢体残疾", "一级"]]
+    client, roster_import = stage.roster_import(
+        "dongcheng", xlsx(rows, DISABILITY), kind="disability"
+    )
+    url = f"/admin/exchange/imports/{roster_import.pk}/feedback/"
+    return Visit(client, "post", url, {"file_format": "xlsx"})
+
+
+def report_attachment_download(stage: Stage) -> Visit:
+    assert post_report(Client(), files=[scan()]).status_code == 302
+    attachment = Attachment.objects.get()
+    url = f"/admin/reports/{attachment.report_id}/attachments/{attachment.pk}/"
+    return Visit(stage.login("street"), "get", url)
+
+
+def print_job_download(stage: Stage) -> Visit:
+    client = stage.login("street")
+    with stage.capture(execute=True):
+        client.post("/admin/print-jobs/", {"street": "110101001000", "otp_code": totp_now()})
+    job = PrintJob.objects.get()
+    assert job.status == PrintJobStatus.DONE
+    return Visit(client, "get", f"/admin/print-jobs/{job.pk}/download/")
+
+
+def root_collection() -> int:
+    return Collection.get_first_root_node().pk
+
+
+def image_upload(stage: Stage) -> Visit:
+    data = {
+        "title": "社区活动",
+        "file": SimpleUploadedFile("活动.png", a_png(), "image/png"),
+        "collection": root_collection(),
+    }
+    return Visit(stage.login("editor"), "post", "/admin/images/add/", data)
+
+
+def image_multiple_upload(stage: Stage) -> Visit:
+    data = {"files[]": SimpleUploadedFile("活动.png", a_png(), "image/png")}
+    return Visit(stage.login("editor"), "post", "/admin/images/multiple/add/", data, xhr=True)
+
+
+def image_library(stage: Stage) -> Visit:
+    """Thumbnails are made from the original the first time the library shows it."""
+    a_stored_image()
+    return Visit(stage.login("editor"), "get", "/admin/images/")
+
+
+def a_stored_image():
+    return get_image_model().objects.create(
+        title="社区活动", file=ContentFile(a_png(), name="活动.png"), width=8, height=8
+    )
+
+
+def image_replace(stage: Stage) -> Visit:
+    """The edit page takes a new file for an image."""
+    image = a_stored_image()
+    data = {
+        "title": image.title,
+        "file": SimpleUploadedFile("新活动.png", a_png(), "image/png"),
+        "collection": root_collection(),
+    }
+    return Visit(stage.login("editor"), "post", f"/admin/images/{image.pk}/", data)
+
+
+def image_chooser_upload(stage: Stage) -> Visit:
+    """The upload tab of the image chooser, in a page's editor."""
+    data = {
+        "image-chooser-upload-title": "社区活动",
+        "image-chooser-upload-file": SimpleUploadedFile("活动.png", a_png(), "image/png"),
+        "image-chooser-upload-collection": root_collection(),
+    }
+    return Visit(stage.login("editor"), "post", "/admin/images/chooser/create/", data, xhr=True)
+
+
+def image_preview(stage: Stage) -> Visit:
+    """The focal-point editor's preview: a rendition made from the original."""
+    image = a_stored_image()
+    return Visit(stage.login("editor"), "get", f"/admin/images/{image.pk}/preview/width-100/")
+
+
+def document_upload(stage: Stage) -> Visit:
+    data = {"title": "申请表", "file": scan(), "collection": root_collection()}
+    return Visit(stage.login("editor"), "post", "/admin/documents/add/", data)
+
+
+def document_multiple_upload(stage: Stage) -> Visit:
+    data = {"files[]": scan()}
+    return Visit(stage.login("editor"), "post", "/admin/documents/multiple/add/", data, xhr=True)
+
+
+def a_stored_document():
+    return get_document_model().objects.create(
+        title="申请表", file=ContentFile(pdfs.clean_pdf(pages=1), name="申请表.pdf")
+    )
+
+
+def document_replace(stage: Stage) -> Visit:
+    document = a_stored_document()
+    data = {"title": document.title, "file": scan(), "collection": root_collection()}
+    return Visit(stage.login("editor"), "post", f"/admin/documents/edit/{document.pk}/", data)
+
+
+def document_chooser_upload(stage: Stage) -> Visit:
+    data = {
+        "document-chooser-upload-title": "申请表",
+        "document-chooser-upload-file": scan(),
+        "document-chooser-upload-collection": root_collection(),
+    }
+    url = "/admin/documents/chooser/create/"
+    return Visit(stage.login("editor"), "post", url, data, xhr=True)
+
+
+def document_served(stage: Stage) -> Visit:
+    """A notice's attachment as the public downloads it (/documents/<id>/<name>)."""
+    return Visit(Client(), "get", a_stored_document().url)
+
+
+def profile_picture_upload(stage: Stage) -> Visit:
+    client = stage.login("editor")
+    page = client.get("/admin/account/")
+    assert page.status_code == 200
+    data = account_form_data(page.content.decode())
+    data["name_email-last_name"] = "演示"  # the demo account has none; Wagtail wants one
+    data["avatar-avatar"] = SimpleUploadedFile("头像.png", a_png(), "image/png")
+    return Visit(client, "post", "/admin/account/", data)
+
+
+FILE_SCREENS = [
+    agreement_upload,
+    agreement_download,
+    roster_upload,
+    roster_errors_download,
+    roster_confirm,
+    roster_cancel,
+    roster_feedback,
+    report_attachment_download,
+    print_job_download,
+    image_upload,
+    image_multiple_upload,
+    image_library,
+    image_replace,
+    image_chooser_upload,
+    image_preview,
+    document_upload,
+    document_multiple_upload,
+    document_replace,
+    document_chooser_upload,
+    document_served,
+    profile_picture_upload,
+]
+# The routes of the portal's own views that handle a file, and the screen of each above.
+FILE_ROUTES = {
+    "backoffice_agreement_record": agreement_upload,
+    "backoffice_agreement_download": agreement_download,
+    "backoffice_exchange": roster_upload,
+    "backoffice_roster_import_errors": roster_errors_download,
+    "backoffice_roster_import_confirm": roster_confirm,
+    "backoffice_roster_import_cancel": roster_cancel,
+    "backoffice_roster_feedback": roster_feedback,
+    "backoffice_report_attachment": report_attachment_download,
+    "backoffice_print_job_download": print_job_download,
+}
+# What a screen could write: rows, and the fields that point at a file or say what happened.
+WATCHED = {
+    AuditEvent: ("pk",),
+    ConfidentialityAgreement: ("pk", "document"),
+    RosterImport: ("pk", "status", "upload", "rows_file", "errors_file"),
+    PrintJob: ("pk", "status", "file"),
+    Report: ("pk",),
+    Attachment: ("pk", "file"),
+    UploadedFile: ("pk",),
+    ModelLogEntry: ("pk",),
+    UserProfile: ("pk", "avatar"),
+}
+
+
+def rows_now() -> dict:
+    watched = {
+        **WATCHED,
+        get_image_model(): ("pk", "file"),
+        get_document_model(): ("pk", "file"),
+        get_user_model(): ("pk", "last_name"),  # the account page saves the name with the picture
+    }
+    return {
+        model.__name__: sorted(model.objects.values_list(*fields))
+        for model, fields in watched.items()
+    }
+
+
+def account_form_data(html: str) -> dict:
+    """The account page's form as the browser would send it back unchanged."""
+    data = {}
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
+        name = re.search(r'\bname="([^"]+)"', tag)
+        if not name or 'type="file"' in tag or 'type="submit"' in tag:
+            continue
+        if 'type="radio"' in tag or 'type="checkbox"' in tag:
+            if "checked" not in tag:
+                continue
+        value = re.search(r'\bvalue="([^"]*)"', tag)
+        data[name.group(1)] = value.group(1) if value else ""
+    for name, value in re.findall(
+        r'<select[^>]*name="([^"]+)"[^>]*>.*?<option value="([^"]*)"[^>]*selected', html, re.S
+    ):
+        data[name] = value
+    return data
+
+
+def shown(response) -> str:
+    """What the user reads: the page, or the message Wagtail's upload script shows."""
+    if response["Content-Type"].startswith("application/json"):
+        return response.json()["error_message"]
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("screen", FILE_SCREENS, ids=lambda screen: screen.__name__)
+def test_every_screen_that_stores_or_reads_a_file_answers_503_in_chinese_and_writes_nothing(
+    screen, local_store, settings, demo_users, ledger, django_capture_on_commit_callbacks
+):
+    visit = screen(
+        Stage(users=demo_users, ledger=ledger, capture=django_capture_on_commit_callbacks)
+    )
+    before = rows_now()
+    store_down(settings)
+
+    response = visit.send()
+
+    text = shown(response)
+    assert response.status_code == 503, text[:2000]
+    assert STORE_DOWN_PAGE in text and TRY_LATER in text
+    if visit.method == "post":
+        assert NOT_SAVED in text
+    assert not any(leak in text for leak in ("Traceback", "botocore", "Unavailable", "127.0.0.1"))
+    assert "系统暂时无法处理您的请求" not in text  # not the generic 500 page
+    assert rows_now() == before
+
+
+DOWNLOADS = {
+    agreement_download: ConfidentialityAgreement,
+    roster_errors_download: RosterImport,
+    report_attachment_download: Attachment,
+    print_job_download: PrintJob,
+}
+
+
+@pytest.mark.parametrize("screen", DOWNLOADS, ids=lambda screen: screen.__name__)
+def test_a_stored_file_that_is_gone_is_not_found_not_try_later(
+    screen, local_store, demo_users, ledger, django_capture_on_commit_callbacks
+):
+    """The store answers, but the file is not there (lost, deleted by hand): the page says it
+    does not exist (404), not that the store is down; nothing is audited as downloaded (the
+    refusal is, as every 404 in the back office is)."""
+    visit = screen(
+        Stage(users=demo_users, ledger=ledger, capture=django_capture_on_commit_callbacks)
+    )
+    record = DOWNLOADS[screen].objects.latest("pk")
+    field = next(
+        getattr(record, name)
+        for name in ("document", "errors_file", "file")
+        if getattr(record, name, None)
+    )
+    field.storage.delete(field.name)
+    before = rows_now()
+
+    response = visit.send()
+
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "页面不存在" in html and STORE_DOWN_PAGE not in html
+    assert "Traceback" not in html and "FileNotFoundError" not in html
+    after = rows_now()
+    new_events = {pk for (pk,) in after.pop("AuditEvent")} - {
+        pk for (pk,) in before.pop("AuditEvent")
+    }
+    assert after == before
+    assert set(AuditEvent.objects.filter(pk__in=new_events).values_list("outcome", flat=True)) <= {
+        AuditOutcome.DENIED
+    }
+
+
+def test_the_sweep_covers_every_view_that_handles_a_file():
+    """A new view that streams a stored file, takes an upload or asks the store first joins
+    the sweep above, or this fails."""
+    handles_files = re.compile(r"FileResponse|request\.FILES|_store_reachable")
+    found = set()
+
+    def walk(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                walk(pattern.url_patterns)
+                continue
+            view = inspect.unwrap(pattern.callback)
+            if not view.__module__.startswith("backoffice."):
+                continue
+            if handles_files.search(inspect.getsource(view)):
+                found.add(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    assert found == set(FILE_ROUTES)
+    assert set(FILE_ROUTES.values()) <= set(FILE_SCREENS)
+
+
+def test_the_public_page_of_the_store_down_is_the_sites_own_and_names_the_hotline(
+    local_store, settings
+):
+    visit = document_served(Stage(users={}, ledger={}, capture=None))
+    store_down(settings)
+    response = visit.send()
+    html = response.content.decode()
+    assert response.status_code == 503 and response["Retry-After"]
+    assert STORE_DOWN_PAGE in html and "12345" in html and "没有保存" not in html
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_staff_page_of_the_store_down_is_in_the_admins_look_with_a_way_back(
+    local_store, settings, demo_users
+):
+    visit = image_upload(Stage(users=demo_users, ledger={}, capture=None))
+    store_down(settings)
+    response = visit.send(HTTP_REFERER="http://testserver/admin/images/")
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert 'href="http://testserver/admin/images/"' in html  # back to the page it came from
+    assert "联系系统管理员" in html and "sidebar" in html  # the admin's menu is there
+
+
+def test_a_household_plan_prints_while_the_store_is_down(login_as, ledger, storage_down):
+    """The plan and the file are laid out from the ledger; no stored file is read."""
+    client = login_as("street")
+    response = client.get(f"/admin/households/{ledger['home'].pk}/pdf/plan/")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+
+
+def test_the_exchange_page_still_opens_when_expired_files_cannot_be_deleted(
+    local_store, settings, demo_users, ledger, django_capture_on_commit_callbacks
+):
+    stage = Stage(users=demo_users, ledger=ledger, capture=django_capture_on_commit_callbacks)
+    client, roster_import = stage.roster_import("street", a_roster())
+    RosterImport.objects.filter(pk=roster_import.pk).update(expires_at=timezone.now())
+    store_down(settings)
+    response = client.get("/admin/exchange/")
+    assert response.status_code == 200
+    assert RosterImport.objects.get(pk=roster_import.pk).upload  # deleted on a later visit
+
+
+def test_an_oserror_outside_the_store_is_not_taken_for_the_store_being_down():
+    try:
+        socket.create_connection(("127.0.0.1", closed_port()), timeout=1)  # as mail would
+    except OSError as refused:
+        assert not storage_failure(refused)
 
 
 # Redis ----------------------------------------------------------------------------------------
