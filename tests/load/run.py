@@ -7,8 +7,18 @@ Prints the requests, failures and latency percentiles per endpoint, the answers 
 and the RSS of every gunicorn worker sampled through the run; exits non-zero on any server
 error (5xx or no answer). The database is dropped afterwards unless LOAD_KEEP=1.
 
+Worker memory: the first minute is warm-up (the first search loads jieba's dictionary, about
+65 MiB; the first back-office listings and page renders set each worker's peak). The run says
+"worker memory flat" when no worker grew by LOAD_FLAT_MIB from the sample at
+LOAD_WARMUP_SECONDS to the end. A worker's RSS also climbs slowly for some minutes more (the
+allocator's peak, set by the heaviest requests it has served; the page cache expires after 5
+minutes and the pages are rendered again): growth that stopped in the run's last third
+(under LOAD_SETTLED_MIB) is "levelled off", growth that had not is "still growing", with
+the workers named. The samples are kept in worker_rss.json; the verdict is not failed on.
+
     LOAD_USERS=200 LOAD_TIME=5m LOAD_SPAWN_RATE=20 LOAD_WORKERS=4 LOAD_PORT=8765
-    DATABASE_URL_PG=postgres://postgres@127.0.0.1:5432/test  REDIS_URL=redis://127.0.0.1:6379/13
+    LOAD_WARMUP_SECONDS=60 LOAD_FLAT_MIB=8 LOAD_SETTLED_MIB=2
+    DATABASE_URL_PG=postgres://postgres@127.0.0.1:5432/test LOAD_REDIS_URL=redis://127.0.0.1:6379/12
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -45,9 +56,15 @@ SPAWN_RATE = env_int("LOAD_SPAWN_RATE", 20)
 WORKERS = env_int("LOAD_WORKERS", 4)
 PORT = env_int("LOAD_PORT", 8765)
 PG = os.environ.get("DATABASE_URL_PG") or "postgres://postgres@127.0.0.1:5432/test"
-REDIS = os.environ.get("LOAD_REDIS_URL") or "redis://127.0.0.1:6379/13"
+REDIS = os.environ.get("LOAD_REDIS_URL") or "redis://127.0.0.1:6379/12"
 KEEP = os.environ.get("LOAD_KEEP") == "1"
 SAMPLE_SECONDS = 15
+WARMUP_SECONDS = env_int("LOAD_WARMUP_SECONDS", 60)
+FLAT_MIB = env_int("LOAD_FLAT_MIB", 8)
+SETTLED_MIB = env_int("LOAD_SETTLED_MIB", 2)
+
+# (seconds since locust started, {worker pid: RSS in KiB})
+Sample = tuple[float, dict[int, int]]
 
 
 def log(message: str) -> None:
@@ -127,7 +144,7 @@ def stop(process: subprocess.Popen | None) -> None:
         process.wait()
 
 
-def report(prefix: Path, status_file: Path, samples: list[dict[int, int]], worker_rss) -> int:
+def report(prefix: Path, status_file: Path, samples: list[Sample], worker_pids) -> int:
     rows = list(csv.DictReader((prefix.parent / f"{prefix.name}_stats.csv").open()))
     print()
     print(f"{'endpoint':34} {'requests':>9} {'fail':>5} {'p50 ms':>7} {'p95 ms':>7} "
@@ -149,17 +166,116 @@ def report(prefix: Path, status_file: Path, samples: list[dict[int, int]], worke
     print("reports filed (receipts seen):", outcome.get("receipts", 0))
     print()
     print("gunicorn worker RSS (MiB), sampled every", SAMPLE_SECONDS, "s:")
-    for pid in sorted(worker_rss):
-        series = [sample[pid] / 1024 for sample in samples if pid in sample]
+    for pid in sorted(worker_pids):
+        series = [sample[pid] / 1024 for _at, sample in samples if pid in sample]
         if series:
             shown = " ".join(f"{value:.0f}" for value in series)
             print(f"  pid {pid}: start {series[0]:.0f}  end {series[-1]:.0f}  [{shown}]")
+    memory_report(memory_trends(samples, worker_pids))
     print()
     if server_errors:
         print(f"FAIL: {server_errors} server errors (5xx or no answer)")
         return 1
     print("OK: 0 server errors")
     return 0
+
+
+@dataclass(frozen=True)
+class MemoryTrend:
+    """One worker's RSS (MiB) from the end of the warm-up to the end of the run, and over the
+    run's last third (after the warm-up): growth that stops there was a warm-up."""
+
+    pid: int
+    warm_at: float  # seconds since locust started
+    warm: float
+    tail_at: float
+    tail: float
+    end_at: float
+    end: float
+
+    @property
+    def growth(self) -> float:
+        return self.end - self.warm
+
+    @property
+    def per_minute(self) -> float:
+        return self.growth * 60 / (self.end_at - self.warm_at)
+
+    @property
+    def tail_growth(self) -> float:
+        return self.end - self.tail
+
+    @property
+    def tail_seconds(self) -> float:
+        return self.end_at - self.tail_at
+
+
+def memory_trends(
+    samples: list[Sample], worker_pids, warmup: float = WARMUP_SECONDS
+) -> list[MemoryTrend]:
+    """Each worker's trend after `warmup` seconds; none for a worker sampled less than twice
+    after it (a short run, or a worker that died)."""
+    trends = []
+    for pid in sorted(worker_pids):
+        after = [(at, sample[pid] / 1024) for at, sample in samples if pid in sample]
+        after = [(at, mib) for at, mib in after if at >= warmup]
+        if len(after) < 2 or after[-1][0] <= after[0][0]:
+            continue
+        (warm_at, warm), (end_at, end) = after[0], after[-1]
+        tail_from = end_at - (end_at - warm_at) / 3
+        tail_at, tail = next((at, mib) for at, mib in after if at >= tail_from)
+        trends.append(MemoryTrend(pid, warm_at, warm, tail_at, tail, end_at, end))
+    return trends
+
+
+def memory_report(
+    trends: list[MemoryTrend], flat_mib: float = FLAT_MIB, settled_mib: float = SETTLED_MIB
+) -> str:
+    """Prints each worker's RSS after the warm-up and at the end, and one verdict, returned:
+    "flat" (every worker grew less than `flat_mib` after the warm-up), "levelled off" (some
+    grew more, but each less than `settled_mib` in the run's last third: a longer warm-up),
+    "growing" (named workers still grew at the end) or "not judged" (nothing sampled after
+    the warm-up)."""
+    print()
+    if not trends:
+        print(f"worker memory not judged: no samples after the {WARMUP_SECONDS} s warm-up")
+        return "not judged"
+    print(f"worker RSS (MiB) after the {WARMUP_SECONDS} s warm-up, and over the last third:")
+    print(
+        f"  {'pid':>8} {'warm-up':>8} {'end':>8} {'growth':>8} {'per min':>8} "
+        f"{'last third':>10} {'of s':>5}"
+    )
+    for trend in trends:
+        print(
+            f"  {trend.pid:>8} {trend.warm:>8.1f} {trend.end:>8.1f} {trend.growth:>+8.1f} "
+            f"{trend.per_minute:>+8.2f} {trend.tail_growth:>+10.1f} {trend.tail_seconds:>5.0f}"
+        )
+    grew = [trend for trend in trends if trend.growth >= flat_mib]
+    if not grew:
+        largest = max(trends, key=lambda trend: trend.growth)
+        print(
+            f"worker memory flat: each worker grew less than {flat_mib} MiB after the warm-up "
+            f"(largest {largest.growth:+.1f} MiB, pid {largest.pid})"
+        )
+        return "flat"
+    growing = [trend for trend in grew if trend.tail_growth >= settled_mib]
+    named = "; ".join(
+        f"pid {trend.pid} {trend.growth:+.1f} MiB ({trend.per_minute:+.2f} MiB/min), "
+        f"{trend.tail_growth:+.1f} in the last {trend.tail_seconds:.0f} s"
+        for trend in growing or grew
+    )
+    if not growing:
+        print(
+            f"worker memory levelled off: grew {flat_mib} MiB or more after the warm-up but less "
+            f"than {settled_mib} MiB in the run's last third: {named}"
+        )
+        return "levelled off"
+    print(
+        f"worker memory still growing: {flat_mib} MiB or more after the warm-up and "
+        f"{settled_mib} MiB or more in the run's last third: {named} "
+        "(a longer LOAD_TIME tells a slow warm-up from a leak)"
+    )
+    return "growing"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -256,14 +372,20 @@ def main() -> int:
             cwd=ROOT, env={**os.environ, "LOAD_STATUS_FILE": str(status_file)},
             stdout=(logs / "locust.out").open("w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
-        samples: list[dict[int, int]] = []
+        samples: list[Sample] = []
+        started = time.monotonic()
         while load.poll() is None:
-            samples.append({pid: kib for pid in worker_pids if (kib := rss_kib(pid))})
+            rss = {pid: kib for pid in worker_pids if (kib := rss_kib(pid))}
+            samples.append((time.monotonic() - started, rss))
             try:
                 load.wait(timeout=SAMPLE_SECONDS)
             except subprocess.TimeoutExpired:
                 pass
-        samples.append({pid: kib for pid in worker_pids if (kib := rss_kib(pid))})
+        rss = {pid: kib for pid in worker_pids if (kib := rss_kib(pid))}
+        samples.append((time.monotonic() - started, rss))
+        (var_dir / "worker_rss.json").write_text(
+            json.dumps({"seconds_kib": samples, "workers": worker_pids})
+        )
         restarted = set(children(web.pid)) - set(worker_pids)
         if restarted:
             log(f"workers replaced during the run (crash or timeout): {sorted(restarted)}")
