@@ -99,6 +99,33 @@ def assert_every_report_whole(cluster) -> None:
     assert files <= stored
 
 
+def file_reports_while(cluster, fault, numbers: range, address) -> list[tuple[int, str]]:
+    """Reports filed four at a time round robin over the nodes; `fault()` strikes once the
+    first six have arrived. Returns each request's (status, reference or page)."""
+    before = cluster.value("SELECT count(*) FROM intake_report WHERE route = 'report'")
+    jobs = [(node, number) for number, node in zip(numbers, cycle(cluster.nodes))]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [
+            pool.submit(file_report, cluster, node, number, address(number))
+            for node, number in jobs
+        ]
+        cluster.wait_for(
+            "SELECT count(*) >= %s FROM intake_report WHERE route = 'report'",
+            [before + 6],
+            what="the first reports of the load",
+        )
+        fault()
+        return [future.result() for future in futures]
+
+
+def assert_every_notice_sent_once(cluster) -> None:
+    cluster.wait_for(
+        "SELECT NOT EXISTS (SELECT 1 FROM intake_notification WHERE status <> 'sent')",
+        what="every notice to be sent",
+    )
+    assert cluster.value("SELECT max(attempts) FROM intake_notification") == 1
+
+
 def assert_every_task_ran_once(cluster, *, lost: int = 0) -> None:
     cluster.tasks_settled()
     rows = cluster.rows(
@@ -183,11 +210,7 @@ def test_reports_triage_and_a_batch_print_across_two_nodes_and_two_workers(clust
     assert "PdfResourceRefused" not in worker_logs  # the plans kept their stylesheet
 
     # The notices of every report went out once each, whichever worker ran the delivery.
-    cluster.wait_for(
-        "SELECT NOT EXISTS (SELECT 1 FROM intake_notification WHERE status <> 'sent')",
-        what="every notice to be sent",
-    )
-    assert cluster.value("SELECT max(attempts) FROM intake_notification") == 1
+    assert_every_notice_sent_once(cluster)
     assert_every_report_whole(cluster)
     assert_every_task_ran_once(cluster)
 
@@ -253,26 +276,18 @@ def test_the_database_dropping_the_nodes_connections_under_load_loses_no_report(
     """Fault: PostgreSQL terminates every connection of the web nodes while reports arrive.
     Each request either succeeds (its report whole) or gets the Chinese error page, never a
     trace; a report acknowledged is never missing; the nodes recover at once."""
-    before = cluster.value("SELECT count(*) FROM intake_report WHERE route = 'report'")
-    jobs = [(node, number) for number, node in zip(range(100, 124), cycle(cluster.nodes))]
+    terminated = []
 
-    def send(job):
-        node, number = job
-        return file_report(cluster, node, number, f"203.0.113.{number}")
+    def terminate():
+        terminated.append(
+            cluster.value(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name = 'cluster-web'"
+            )
+        )
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(send, job) for job in jobs]
-        cluster.wait_for(
-            "SELECT count(*) >= %s FROM intake_report WHERE route = 'report'",
-            [before + 6],
-            what="the first reports of the load",
-        )
-        terminated = cluster.value(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = 'cluster-web'"
-        )
-        results = [future.result() for future in futures]
-    assert terminated > 0
+    results = file_reports_while(cluster, terminate, range(100, 124), lambda n: f"203.0.113.{n}")
+    assert terminated[0] > 0
     acknowledged = [reference for status, reference in results if status == 302]
     for status, body in results:
         assert status in (302, 500), (status, body[:500])
@@ -287,11 +302,7 @@ def test_the_database_dropping_the_nodes_connections_under_load_loses_no_report(
     for number, node in enumerate(cluster.nodes, start=200):
         status, reference = file_report(cluster, node, number, f"203.0.113.{number - 150}")
         assert status == 302, reference[:2000]
-    cluster.wait_for(
-        "SELECT NOT EXISTS (SELECT 1 FROM intake_notification WHERE status <> 'sent')",
-        what="every notice to be sent",
-    )
-    assert cluster.value("SELECT max(attempts) FROM intake_notification") == 1
+    assert_every_notice_sent_once(cluster)
 
 
 def test_redis_going_away_under_load_loses_nothing_and_the_nodes_come_back_to_it(cluster, staff):
@@ -299,24 +310,11 @@ def test_redis_going_away_under_load_loses_nothing_and_the_nodes_come_back_to_it
     accepted and whole), each node logs that it now counts limits itself at a stricter level,
     a guesser is still stopped (sooner), the staff session (a database row) still works; once
     Redis is back the nodes use it again by themselves and the limit is shared again."""
-    before = cluster.value("SELECT count(*) FROM intake_report WHERE route = 'report'")
-    jobs = [(node, number) for number, node in zip(range(300, 324), cycle(cluster.nodes))]
-
-    def send(job):
-        node, number = job
-        return file_report(cluster, node, number, f"203.0.113.{number - 100}")
-
     try:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            futures = [pool.submit(send, job) for job in jobs]
-            cluster.wait_for(
-                "SELECT count(*) >= %s FROM intake_report WHERE route = 'report'",
-                [before + 6],
-                what="the first reports of the load",
-            )
-            cluster.stop_redis()
-            results = [future.result() for future in futures]
-        assert [status for status, _reference in results] == [302] * len(jobs), results
+        results = file_reports_while(
+            cluster, cluster.stop_redis, range(300, 324), lambda n: f"203.0.113.{n - 100}"
+        )
+        assert [status for status, _reference in results] == [302] * 24, results
         filed = [reference for _status, reference in results]
         stored = {row[0] for row in cluster.rows("SELECT reference FROM intake_report")}
         assert set(filed) <= stored
@@ -348,10 +346,7 @@ def test_redis_going_away_under_load_loses_nothing_and_the_nodes_come_back_to_it
     assert guess_codes(cluster, ("198.51.100.22", "198.51.100.23")) == (
         [200] * LOOKUPS_PER_HOUR + [429] * 3
     )
-    cluster.wait_for(
-        "SELECT NOT EXISTS (SELECT 1 FROM intake_notification WHERE status <> 'sent')",
-        what="every notice to be sent",
-    )
+    assert_every_notice_sent_once(cluster)
     assert_every_report_whole(cluster)
     assert_every_task_ran_once(cluster)
 
