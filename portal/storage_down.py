@@ -45,6 +45,7 @@ STORAGE_MODULES = ("django.core.files.storage", "storages.")
 TITLE = "文件存储服务暂时不可用"
 NOT_SAVED = "您刚才提交的内容没有保存，请稍后重新提交。"
 NOT_READ = "文件暂时无法读取，请稍后再试。"
+WAGTAIL_MULTIPLE_UPLOADS = frozenset({"wagtailimages:add_multiple", "wagtaildocs:add_multiple"})
 WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -100,7 +101,12 @@ def storage_unavailable_response(request) -> HttpResponse:
     writing = request.method in WRITING_METHODS
     if request.headers.get("x-requested-with") == "XMLHttpRequest":
         message = f"{TITLE}：{NOT_SAVED if writing else NOT_READ}"
-        return JsonResponse({"success": False, "error_message": message}, status=503)
+        # Wagtail's multiple upload shows `error_message` beside the file only in a 200 answer
+        # (jQuery inserts it as HTML, hence escaped); on any error status it shows "server
+        # error, report this to your administrator" and the code, which is not what happened.
+        match = getattr(request, "resolver_match", None)
+        status = 200 if match and match.view_name in WAGTAIL_MULTIPLE_UPLOADS else 503
+        return JsonResponse({"success": False, "error_message": escape(message)}, status=status)
     context = {"writing": writing, **_way_back(request)}
     user = getattr(request, "user", None)
     templates = ["storage_unavailable.html"]

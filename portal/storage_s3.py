@@ -9,6 +9,8 @@ from django.conf import settings
 from django.utils.encoding import filepath_to_uri
 from storages.backends.s3 import S3Storage
 
+from intake.uploads import store_failure
+
 # Fail fast when the store is down: a request must not hang on it (two attempts, seconds).
 CLIENT_CONFIG = Config(
     connect_timeout=3,
@@ -18,10 +20,27 @@ CLIENT_CONFIG = Config(
 )
 
 
+class StoreUnreachable(OSError):
+    """The bucket did not answer a read (botocore's errors are not OSErrors). Raised as the
+    OSError that the local disk would raise, so that what copes with an unreadable file copes
+    with the store being down: Wagtail shows an image it cannot read as a missing thumbnail
+    instead of failing the whole page; portal/storage_down.py answers the rest with its 503."""
+
+
 class _PortalS3Storage(S3Storage):
     def __init__(self, **options):
         options.setdefault("client_config", CLIENT_CONFIG)
         super().__init__(**options)
+
+    def _open(self, name, mode="rb"):
+        # django-storages asks the bucket for the object's head here; a missing object is
+        # its FileNotFoundError (the store answered), left as it is.
+        try:
+            return super()._open(name, mode)
+        except Exception as exc:
+            if store_failure(exc) and not isinstance(exc, OSError):
+                raise StoreUnreachable(f"file store unreachable: {type(exc).__name__}") from exc
+            raise
 
 
 class PrivateS3Storage(_PortalS3Storage):

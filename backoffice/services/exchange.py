@@ -42,6 +42,7 @@ from django.utils import timezone
 from intake.enums import OPEN_STATUSES
 from intake.models import Report
 from portal import identity
+from portal.storage_down import storage_failure
 
 from ..actor import Actor, user_actor
 from ..bulk import filter_in
@@ -1378,9 +1379,10 @@ def roster_import_check(*, import_id: int) -> RosterImport:
         session = _run(roster_import, actor=actor, dry_run=True, progress=progress)
     except RuleError as refusal:  # the file itself: its format, size, headers
         _finish(roster_import, status=RosterImportStatus.INVALID, error=refusal.message)
-    except Exception:
+    except Exception as exc:
         logger.exception("roster import %s: check failed", import_id)
-        _finish(roster_import, status=RosterImportStatus.FAILED, error=CHECK_FAILED)
+        error = CHECK_STORE_DOWN if storage_failure(exc) else CHECK_FAILED
+        _finish(roster_import, status=RosterImportStatus.FAILED, error=error)
     else:
         with transaction.atomic():
             errors_file = _save_bad_rows(session, roster_import)
@@ -1409,6 +1411,15 @@ def roster_import_check(*, import_id: int) -> RosterImport:
 CHECK_FAILED = "校验时出错，未导入任何数据。请稍后重新上传；如仍出错，请联系系统管理员。"
 APPLY_FAILED = (
     "写入台账时出错，已全部撤销，台账未作任何改动。请稍后重试；如仍出错，请联系系统管理员。"
+)
+# Issue 19: the file store down while the worker reads or writes the import's files.
+CHECK_STORE_DOWN = (
+    "文件存储服务暂不可用，未能读取上传的文件，未导入任何数据。请稍后重新上传；"
+    "如仍失败，请联系系统管理员。"
+)
+APPLY_STORE_DOWN = (
+    "文件存储服务暂不可用，写入已全部撤销，台账未作任何改动。请稍后重新上传；"
+    "如仍失败，请联系系统管理员。"
 )
 EXPIRED = "上传已超过 {hours} 小时未确认，文件已删除，请重新上传。"
 
@@ -1493,9 +1504,10 @@ def roster_import_apply(*, import_id: int) -> RosterImport:
             )
     except RuleError as refusal:  # a file changed under the import (G3), or was closed (D3)
         _finish(roster_import, status=RosterImportStatus.FAILED, error=f"未导入：{refusal.message}")
-    except Exception:
+    except Exception as exc:
         logger.exception("roster import %s: apply failed", import_id)
-        _finish(roster_import, status=RosterImportStatus.FAILED, error=APPLY_FAILED)
+        error = APPLY_STORE_DOWN if storage_failure(exc) else APPLY_FAILED
+        _finish(roster_import, status=RosterImportStatus.FAILED, error=error)
     finally:
         progress.close()
     roster_import.refresh_from_db()

@@ -24,6 +24,8 @@ from django.db import connection, connections, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from portal.storage_down import storage_failure
+
 from ..actor import Actor, user_actor
 from ..enums import (
     AreaLevel,
@@ -202,6 +204,12 @@ def _render_chunks(job: PrintJob, household_ids: list[int], viewer: Viewer, fold
     return paths, sum(pages)
 
 
+PRINT_STORE_DOWN = (
+    "文件存储服务暂不可用，PDF 未能保存，档案数据未受影响。请稍后点“重试”；"
+    "如仍失败，请联系系统管理员。"
+)
+
+
 def print_job_run(*, job_id: int) -> PrintJob:
     """Render the job (the background task's body); progress is committed as it goes."""
     if not _claim(job_id):
@@ -225,7 +233,12 @@ def print_job_run(*, job_id: int) -> PrintJob:
                 job.file.save(f"print-job-{job.pk}.pdf", File(pdf), save=False)
     except Exception as exc:
         logger.exception("print job %s failed", job.pk)
-        message = exc.message if isinstance(exc, PdfRenderError) else PdfRenderError().message
+        if storage_failure(exc):
+            message = PRINT_STORE_DOWN
+        elif isinstance(exc, PdfRenderError):
+            message = exc.message
+        else:
+            message = PdfRenderError().message
         PrintJob.objects.filter(pk=job.pk).update(
             status=PrintJobStatus.FAILED, error=message[:300], finished_at=timezone.now()
         )

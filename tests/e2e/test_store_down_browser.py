@@ -1,0 +1,64 @@
+"""Issue 19: a CMS editor uploads images while the file store is down, in a real browser.
+
+Wagtail's multiple-upload script posts each file on its own and shows, beside the file, what
+the server answered. With the store down the editor must read our Chinese message (nothing
+was saved, try later), not "server error, report this to your administrator" with a code.
+"""
+
+import io
+
+import pytest
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
+
+from backoffice.demo.accounts import demo_accounts_create
+from backoffice.models import Area
+from backoffice.services.areas import areas_load
+from portal.services import home_page_ensure
+from portal.storage_down import NOT_SAVED, TITLE
+from tests.conftest import PASSWORD, totp_now
+from tests.e2e.conftest import SCREENSHOTS
+from tests.support import store_down
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def site(live_server):
+    areas_load(Area)
+    home_page_ensure()
+    demo_accounts_create()
+    return live_server
+
+
+def a_png() -> bytes:
+    out = io.BytesIO()
+    PILImage.new("RGB", (40, 30), (30, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_the_multiple_upload_says_in_chinese_that_the_store_is_down(desktop, site, settings):
+    page = desktop
+    page.goto(site.url + "/admin/login/")
+    page.fill("input[name=username]", "editor")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=otp_token]", totp_now())
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.goto(site.url + "/admin/images/multiple/add/")
+    store_down(settings)  # the live server runs in this process: it sees the change
+
+    page.set_input_files(
+        "#fileupload",
+        files=[{"name": "活动照片.png", "mimeType": "image/png", "buffer": a_png()}],
+    )
+    item = page.locator("#upload-list > li").first
+    item.locator(".error_messages").filter(has_text=TITLE).wait_for(timeout=20_000)
+    shown = item.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "images-upload-store-down.png"), full_page=True)
+
+    assert TITLE in shown and NOT_SAVED in shown
+    assert "upload-failure" in (item.get_attribute("class") or "")
+    assert "upload-server-error" not in (item.get_attribute("class") or "")
+    assert "503" not in shown and "Service Unavailable" not in shown
+    assert not get_image_model().objects.exists()
