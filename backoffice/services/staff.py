@@ -198,19 +198,34 @@ ROLE_AREA_LEVEL: dict[Role, tuple[str, ...] | None] = {
 }
 
 
-def _permission(label: str) -> Permission:
-    app_label, codename = label.split(".")
-    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+def _permissions(labels) -> dict[str, Permission]:
+    """The permissions named "app_label.codename", in one query (a missing one raises)."""
+    wanted = set(labels)
+    codenames = {label.split(".")[1] for label in wanted}
+    found = {
+        f"{permission.content_type.app_label}.{permission.codename}": permission
+        for permission in Permission.objects.filter(codename__in=codenames).select_related(
+            "content_type"
+        )
+    }
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise Permission.DoesNotExist(f"permissions missing: {', '.join(missing)}")
+    return {label: found[label] for label in wanted}
 
 
 def roles_sync_groups() -> dict[Role, Group]:
     """Create or refresh one group per role with exactly its permissions (idempotent)."""
     from wagtail.models import GroupCollectionPermission, GroupPagePermission, Page
 
+    permission = _permissions(
+        [label for role in Role for label in ROLE_PERMISSIONS[role]]
+        + [f"wagtailcore.{c}" for c in EDITOR_PAGE_PERMISSIONS + REVIEWER_PAGE_PERMISSIONS]
+    )
     groups = {}
     for role in Role:
         group, _created = Group.objects.get_or_create(name=str(role.label))
-        group.permissions.set([_permission(p) for p in ROLE_PERMISSIONS[role]])
+        group.permissions.set([permission[label] for label in ROLE_PERMISSIONS[role]])
         groups[role] = group
     editors = groups[Role.CMS_EDITOR]
     root = Page.get_first_root_node()
@@ -224,7 +239,7 @@ def roles_sync_groups() -> dict[Role, Group]:
             ).delete()
             for codename in codenames:
                 GroupPagePermission.objects.get_or_create(
-                    group=groups[role], page=root, permission=_permission(f"wagtailcore.{codename}")
+                    group=groups[role], page=root, permission=permission[f"wagtailcore.{codename}"]
                 )
     from wagtail.models import Collection
 
@@ -232,7 +247,7 @@ def roles_sync_groups() -> dict[Role, Group]:
     if collection is not None:
         for label in ROLE_PERMISSIONS[Role.CMS_EDITOR][1:]:
             GroupCollectionPermission.objects.get_or_create(
-                group=editors, collection=collection, permission=_permission(label)
+                group=editors, collection=collection, permission=permission[label]
             )
     return groups
 
