@@ -222,3 +222,25 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} → {self.recipient}"
+
+
+class FileDeletion(models.Model):
+    """Issue 19: a stored file to delete, written in the transaction that drops what referred
+    to it (an outbox, like Notification). The file goes once that transaction commits; while
+    the store is down the row stays and is tried again, so no file outlives its row for good
+    (D5: attachments of rejected reports, E2: roster files)."""
+
+    storage = models.CharField(max_length=40)  # an alias of settings.STORAGES
+    name = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("待删除文件")
+        verbose_name_plural = _("待删除文件")
+        indexes = [models.Index(fields=["next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.storage}:{self.name}"

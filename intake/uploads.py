@@ -30,6 +30,7 @@ STORAGE_UNAVAILABLE = (
     "附件暂时无法保存（文件存储服务暂不可用），本次反映未提交。请稍后重新提交，"
     "或拨打 12345 热线反映。"
 )
+PRIVATE_ALIAS = "private"  # the alias of STORAGES that holds every private file
 STORAGE_UNREADABLE = "文件暂时无法读取（文件存储服务暂不可用），请稍后再试。"
 
 
@@ -64,7 +65,7 @@ class PrivateStorage(LazyObject):
     deleted, opened or looked up raises StorageUnavailable (issue 19)."""
 
     def _setup(self):
-        self._wrapped = storages["private"]
+        self._wrapped = storages[PRIVATE_ALIAS]
 
     def _guarded(self, call, message: str = STORAGE_UNAVAILABLE):
         try:

@@ -285,6 +285,14 @@ def task_queue_depth() -> dict[str, int] | None:
     return {status.lower(): n for status, n in counts.items()}
 
 
+def file_deletions_waiting() -> int:
+    """Issue 19: files in the deletion outbox (intake/deletions.py); a number that keeps
+    growing means the file store refuses deletions."""
+    from intake.models import FileDeletion
+
+    return FileDeletion.objects.count()
+
+
 @lru_cache(maxsize=4)
 def _allowed_networks(entries: tuple[str, ...]):
     networks = []
@@ -327,6 +335,17 @@ def metrics_view(request):
             "# TYPE portal_task_queue_depth gauge",
         ]
         lines += [f'portal_task_queue_depth{{state="{state}"}} {n}' for state, n in depth.items()]
+    try:
+        waiting = file_deletions_waiting()
+    except Exception:  # noqa: BLE001 - as above
+        waiting = None
+    if waiting is not None:
+        lines += [
+            "# HELP portal_file_deletions_waiting Stored files to delete (the store refused them"
+            " while down, or they are on their way); tasks_recover deletes them.",
+            "# TYPE portal_file_deletions_waiting gauge",
+            f"portal_file_deletions_waiting {waiting}",
+        ]
     body = "\n".join(lines) + "\n"
     return HttpResponse(body, content_type="text/plain; version=0.0.4; charset=utf-8")
 

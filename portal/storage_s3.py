@@ -6,6 +6,7 @@ from urllib.parse import urljoin
 
 from botocore.config import Config
 from django.conf import settings
+from django.core.files.storage import storages
 from django.utils.encoding import filepath_to_uri
 from storages.backends.s3 import S3Storage
 
@@ -27,10 +28,24 @@ class StoreUnreachable(OSError):
     instead of failing the whole page; portal/storage_down.py answers the rest with its 503."""
 
 
+def configured_storage(alias: str):
+    """The storage of STORAGES[alias], as this process has it configured."""
+    return storages[alias]
+
+
 class _PortalS3Storage(S3Storage):
+    alias = ""  # the STORAGES alias this backend serves
+
     def __init__(self, **options):
         options.setdefault("client_config", CLIENT_CONFIG)
         super().__init__(**options)
+
+    def deconstruct(self):
+        """By its alias, never by its options: Wagtail enqueues the deconstructed storage with
+        every file it deletes, and the options hold the bucket's secret key, which would be
+        written into the task table (and every backup of it). The worker that runs the task
+        gets the storage of its own settings, with its current keys."""
+        return ("portal.storage_s3.configured_storage", (self.alias,), {})
 
     def _open(self, name, mode="rb"):
         # django-storages asks the bucket for the object's head here; a missing object is
@@ -46,12 +61,16 @@ class _PortalS3Storage(S3Storage):
 class PrivateS3Storage(_PortalS3Storage):
     """Private files (SECURITY E1): never addressed by a URL, signed or not."""
 
+    alias = "private"
+
     def url(self, name, parameters=None, expire=None, http_method=None):
         raise ValueError("Private files are served through the portal's own views only.")
 
 
 class MediaS3Storage(_PortalS3Storage):
     """Public media, addressed through the site's own /media/ path (no bucket address)."""
+
+    alias = "default"
 
     def url(self, name, parameters=None, expire=None, http_method=None):
         return urljoin(settings.MEDIA_URL, filepath_to_uri(name))

@@ -39,8 +39,10 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from intake.deletions import files_delete_on_commit
 from intake.enums import OPEN_STATUSES
 from intake.models import Report
+from intake.uploads import PRIVATE_ALIAS
 from portal import identity
 from portal.storage_down import storage_failure
 
@@ -1536,21 +1538,26 @@ def roster_import_cancel(*, actor: Actor, roster_import: RosterImport) -> Roster
     event_record(
         actor=actor, action=AuditAction.IMPORT, obj=roster_import, detail={"phase": "cancel"}
     )
-    transaction.on_commit(
-        lambda: _delete_files(roster_import, "upload", "rows_file", "errors_file")
-    )
+    _delete_files(roster_import, "upload", "rows_file", "errors_file")
     return roster_import
 
 
 def _delete_files(roster_import: RosterImport, *names: str) -> None:
-    changed = {}
+    """E2: the import's files go through the outbox (intake/deletions.py), deleted once this
+    commits and tried again while the store is down; the fields are cleared in the same
+    transaction, so no page offers a file that is going."""
+    stored = {}
     for name in names:
-        stored = getattr(roster_import, name)
-        if stored:
-            stored.storage.delete(stored.name)
-            changed[name] = ""
-    if changed:
-        RosterImport.objects.filter(pk=roster_import.pk).update(**changed)
+        field = getattr(roster_import, name)
+        if field:
+            stored[name] = field.name
+    if not stored:
+        return
+    with transaction.atomic():
+        RosterImport.objects.filter(pk=roster_import.pk).update(**dict.fromkeys(stored, ""))
+        files_delete_on_commit(PRIVATE_ALIAS, stored.values())
+    for name in stored:
+        setattr(roster_import, name, "")
 
 
 def roster_imports_expire(*, now: dt.datetime | None = None) -> int:

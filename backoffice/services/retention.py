@@ -3,7 +3,7 @@
 Three kinds of data expire (periods in settings, see portal/settings/base.py):
 
 - the attachments of a rejected report, RETENTION_REJECTED_ATTACHMENTS_DAYS after the
-  rejection: rows deleted, files removed from the private storage once the rows are gone;
+  rejection: rows deleted, their files through the outbox of intake/deletions.py;
 - the personal data of a household that left the ledger more than
   RETENTION_EXITED_HOUSEHOLD_YEARS years ago: names, identifiers, phones, addresses and the
   free text of its casework are overwritten, birth dates cut to the year; the file itself,
@@ -29,8 +29,10 @@ from django.db.models import F
 from django.db.models.functions import TruncYear
 from django.utils import timezone
 
+from intake.deletions import files_delete_on_commit
 from intake.enums import ReportStatus
 from intake.models import Attachment, ConsentRecord, Report
+from intake.uploads import PRIVATE_ALIAS
 
 from ..actor import Actor
 from ..enums import AuditAction, HouseholdStatus
@@ -151,18 +153,12 @@ def retention_due(cutoffs: Cutoffs) -> dict[str, int]:
 
 
 def _delete_attachments(attachments) -> int:
-    """Delete the rows now and their files once the transaction has committed (a rollback
-    keeps both; a crash between the two leaves an orphan file, never a row without its file)."""
+    """Delete the rows, and their files through the outbox (intake/deletions.py): recorded in
+    this transaction, deleted once it commits, tried again while the store is down. A
+    rollback keeps rows and files; no file is left behind with nothing to delete it."""
     attachments = list(attachments)
-    names = [attachment.file.name for attachment in attachments if attachment.file.name]
     Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
-    storage = Attachment._meta.get_field("file").storage
-
-    def remove_files():
-        for name in names:
-            storage.delete(name)
-
-    transaction.on_commit(remove_files)
+    files_delete_on_commit(PRIVATE_ALIAS, [a.file.name for a in attachments])
     return len(attachments)
 
 

@@ -19,8 +19,6 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.admin.widgets.button import Button
 
-from intake.uploads import StorageUnavailable
-
 from ..actor import request_actor
 from ..enums import AuditAction, RosterImportStatus, RosterKind, RowOutcome
 from ..forms.base import add_rule_error
@@ -93,10 +91,7 @@ def exchange_home(request):
     actor = request_actor(request)
     if not (user_can_import_rosters(request.user) and kinds_for(request.user)):
         raise PermissionDenied
-    try:
-        roster_imports_expire()
-    except StorageUnavailable:  # issue 19: the expired files are deleted on a later visit
-        pass
+    roster_imports_expire()  # their files through the outbox, also while the store is down
     form = (
         RosterUploadForm(request.POST or None, request.FILES or None, actor=actor)
         if request.method == "POST"
@@ -194,7 +189,6 @@ def roster_import_confirm_view(request, pk: int):
 @require_POST
 def roster_import_cancel_view(request, pk: int):
     roster_import = _own_import(request, pk)
-    _store_reachable(roster_import, "upload", "rows_file", "errors_file")
     try:
         roster_import_cancel(actor=request_actor(request), roster_import=roster_import)
     except RuleError as error:

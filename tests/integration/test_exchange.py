@@ -508,7 +508,8 @@ def test_e2_an_unconfirmed_upload_expires_and_its_files_are_deleted(
     RosterImport.objects.filter(pk=roster_import.pk).update(
         expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
-    call_command("expire_roster_imports", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):  # the command's commit
+        call_command("expire_roster_imports", stdout=io.StringIO())
     roster_import.refresh_from_db()
     assert roster_import.status == RosterImportStatus.EXPIRED
     assert not any(storage.exists(name) for name in files)

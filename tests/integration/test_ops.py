@@ -16,7 +16,7 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from intake.models import Report
+from intake.models import FileDeletion, Report
 from intake.services import lookup_code_for
 from portal import ops
 from tests.intake.conftest import report_data
@@ -315,3 +315,10 @@ def test_metrics_show_the_task_queue_depth(client, db):
     values = samples(client.get("/metrics").content.decode())
     assert values['portal_task_queue_depth{state="ready"}'] == 2
     assert values['portal_task_queue_depth{state="running"}'] == 1
+
+
+def test_metrics_count_the_files_waiting_to_be_deleted(client, db):
+    for name in ("a.pdf", "b.pdf"):
+        FileDeletion.objects.create(storage="private", name=name, attempts=3)
+    values = samples(client.get("/metrics").content.decode())
+    assert values["portal_file_deletions_waiting"] == 2

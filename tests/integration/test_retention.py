@@ -23,10 +23,11 @@ from backoffice.enums import AuditAction, HouseholdStatus, NeedType
 from backoffice.models import AuditEvent, Household, Need, Person, Triage
 from backoffice.services.retention import ANONYMIZED
 from intake.enums import ReportStatus
-from intake.models import Attachment, Report
+from intake.models import Attachment, FileDeletion, Report
 from tests.conftest import is_postgres
 from tests.intake.conftest import png_with_exif, report_data
 from tests.integration.conftest import ZHANG_ID
+from tests.support import store_down
 
 
 def file_report(client, name: str) -> Report:
@@ -225,3 +226,29 @@ def test_c2_postgresql_refuses_deleting_young_audit_even_for_retention(world):
         cursor.execute("SELECT set_config('ledger.audit_retention', 'on', true)")
         cursor.execute("DELETE FROM backoffice_auditevent WHERE id = %s", [old])
     assert not AuditEvent.objects.filter(pk=old).exists()
+
+
+def test_d5_files_the_store_could_not_delete_go_once_it_is_back(
+    world, settings, django_capture_on_commit_callbacks
+):
+    """The rows go at once; the files (ID scans, diagnoses) wait in the outbox for the store
+    and go on the next cron run after it is back; none is left with nothing to delete it."""
+    gone = _files(world["due"]) + _files(world["accepted"])
+    root = settings.PRIVATE_MEDIA_ROOT
+    up = settings.STORAGES
+    store_down(settings)
+    with time_machine.travel(world["now"], tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            out = run()
+    assert "附件（删除，含文件）: 2" in out
+    assert not Attachment.objects.filter(report=world["due"]).exists()
+    assert sorted(FileDeletion.objects.values_list("name", flat=True)) == sorted(gone)
+    assert all((root / name).exists() for name in gone)
+
+    settings.STORAGES = up
+    recovered = io.StringIO()
+    with time_machine.travel(world["now"] + dt.timedelta(hours=1), tick=False):
+        call_command("tasks_recover", stdout=recovered)
+    assert "待删除文件：已删除 2 个，仍待删除 0 个。" in recovered.getvalue()
+    assert not any((root / name).exists() for name in gone)
+    assert all((root / name).exists() for name in _files(world["lately"]))
