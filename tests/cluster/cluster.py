@@ -38,6 +38,7 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 LOOKUPS_PER_HOUR = 6
+NODE_WORKERS = 2  # gunicorn worker processes per node
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -170,7 +171,7 @@ class Cluster:
                 str(BIN / "gunicorn"),
                 "portal.wsgi",
                 "--workers",
-                "2",
+                str(NODE_WORKERS),
                 "--bind",
                 f"127.0.0.1:{node.port}",
                 "--timeout",

@@ -24,7 +24,7 @@ from itertools import cycle
 import pytest
 
 from portal.cache_backend import RETRY_SECONDS
-from tests.cluster.cluster import LOOKUPS_PER_HOUR, Browser, Cluster, totp
+from tests.cluster.cluster import LOOKUPS_PER_HOUR, NODE_WORKERS, Browser, Cluster, totp
 from tests.intake import pdfs
 from tests.intake.conftest import DONGHUAMEN, report_data
 
@@ -330,9 +330,14 @@ def test_redis_going_away_under_load_loses_nothing_and_the_nodes_come_back_to_it
             page = staff.get(node, f"/admin/reports/{report_id}/")
             assert page.status_code == 200 and reference in page.text
 
-        # A guesser is stopped sooner: each process allows a quarter of the limit.
+        # A guesser is stopped sooner: each process allows a quarter of the limit (one lookup
+        # of six), so a 429 comes before the shared limit would give one. Which process takes
+        # each request is the kernel's choice: one that has not yet seen the guesser may
+        # answer late in the run, but no process answers twice.
         answers = guess_codes(cluster, ("198.51.100.20", "198.51.100.21"))
-        assert 0 < answers.count(200) <= LOOKUPS_PER_HOUR and answers[-1] == 429, answers
+        processes = len(cluster.nodes) * NODE_WORKERS
+        assert 0 < answers.count(200) <= min(processes, LOOKUPS_PER_HOUR - 1), answers
+        assert 429 in answers[:LOOKUPS_PER_HOUR], answers
     finally:
         if "redis" not in cluster.processes:
             cluster.start_redis()
