@@ -1,6 +1,6 @@
 """Retention of personal data (SECURITY D5; issue 19): what is kept how long, and removing it.
 
-Three kinds of data expire (periods in settings, see portal/settings/base.py):
+Four kinds of data expire (periods in settings, see portal/settings/base.py):
 
 - the attachments of a rejected report, RETENTION_REJECTED_ATTACHMENTS_DAYS after the
   rejection: rows deleted, their files through the outbox of intake/deletions.py;
@@ -9,6 +9,7 @@ Three kinds of data expire (periods in settings, see portal/settings/base.py):
   free text of its casework are overwritten, birth dates cut to the year; the file itself,
   its area, categories and dates stay, so the statistics of past years still add up. The
   reports that led to it lose their personal data and attachments the same way;
+- the PDF of a batch print, RETENTION_PRINT_FILES_DAYS after it was made (the job stays);
 - audit entries older than AUDIT_RETENTION_DAYS, never one younger than six months
   (AUDIT_RETENTION_MIN_DAYS): refused here, and on PostgreSQL by the database itself
   (migration 0029), which deletes audit rows only for this function and only that old.
@@ -36,7 +37,7 @@ from intake.uploads import PRIVATE_ALIAS
 
 from ..actor import Actor
 from ..enums import AuditAction, HouseholdStatus
-from ..models import AuditEvent, Household, Person
+from ..models import AuditEvent, Household, Person, PrintJob
 from .events import event_record, events_record_bulk
 
 ANONYMIZED = "（已匿名）"
@@ -89,6 +90,7 @@ class Cutoffs:
     attachments_before: dt.datetime  # rejected before this: attachments go
     households_exited_before: dt.date  # left the ledger before this: anonymized
     audit_before: dt.datetime  # audit entries before this go
+    print_files_before: dt.datetime  # batch prints finished before this lose their PDF
 
 
 def retention_cutoffs(now: dt.datetime | None = None) -> Cutoffs:
@@ -111,6 +113,7 @@ def retention_cutoffs(now: dt.datetime | None = None) -> Cutoffs:
         attachments_before=now - dt.timedelta(days=settings.RETENTION_REJECTED_ATTACHMENTS_DAYS),
         households_exited_before=exited_before,
         audit_before=now - dt.timedelta(days=audit_days),
+        print_files_before=now - dt.timedelta(days=settings.RETENTION_PRINT_FILES_DAYS),
     )
 
 
@@ -125,6 +128,10 @@ def _households_due(cutoffs: Cutoffs):
     return Household.objects.filter(
         status=HouseholdStatus.EXITED, exited_on__lt=cutoffs.households_exited_before
     ).exclude(address=ANONYMIZED)
+
+
+def _print_files_due(cutoffs: Cutoffs):
+    return PrintJob.objects.filter(finished_at__lt=cutoffs.print_files_before).exclude(file="")
 
 
 def _audit_due(cutoffs: Cutoffs):
@@ -148,6 +155,7 @@ def retention_due(cutoffs: Cutoffs) -> dict[str, int]:
         "households": len(households),
         "persons": Person.objects.filter(household_id__in=households).count(),
         "reports": len(reports),
+        "print_files": _print_files_due(cutoffs).count(),
         "audit": _audit_due(cutoffs).count(),
     }
 
@@ -233,6 +241,29 @@ def households_anonymize(
         ],
     )
     return counts
+
+
+@transaction.atomic
+def print_files_purge(*, actor: Actor, cutoffs: Cutoffs, batch_size: int = 200) -> int:
+    """Delete the PDFs of the next batch of batch prints made long enough ago (the job rows
+    stay, saying so); 0 when done. The files go through the outbox, as attachments do."""
+    jobs = list(_print_files_due(cutoffs).select_for_update().order_by("pk")[:batch_size])
+    if not jobs:
+        return 0
+    PrintJob.objects.filter(pk__in=[job.pk for job in jobs]).update(file="")
+    files_delete_on_commit(PRIVATE_ALIAS, [job.file.name for job in jobs])
+    events_record_bulk(
+        actor=actor,
+        events=[
+            {
+                "action": AuditAction.DELETE,
+                "obj": job,
+                "detail": {"retention": "print_file", "finished_at": job.finished_at.isoformat()},
+            }
+            for job in jobs
+        ],
+    )
+    return len(jobs)
 
 
 # PostgreSQL: the append-only trigger lets a DELETE through only with this set in the same

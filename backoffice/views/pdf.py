@@ -10,6 +10,7 @@ household's plan or file is not, and stays one click.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
@@ -123,7 +124,11 @@ def print_job_view(request, pk: int):
     return render(
         request,
         "backoffice/printing/job.html",
-        {"job": job, "refresh_seconds": REFRESH_SECONDS if job.is_open else None},
+        {
+            "job": job,
+            "refresh_seconds": REFRESH_SECONDS if job.is_open else None,
+            "keep_days": settings.RETENTION_PRINT_FILES_DAYS,
+        },
     )
 
 

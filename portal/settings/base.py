@@ -271,6 +271,9 @@ RETENTION_REJECTED_ATTACHMENTS_DAYS = int(
     os.environ.get("RETENTION_REJECTED_ATTACHMENTS_DAYS", "180")
 )
 RETENTION_EXITED_HOUSEHOLD_YEARS = int(os.environ.get("RETENTION_EXITED_HOUSEHOLD_YEARS", "5"))
+# A batch print's PDF (every plan of a street, names and ID numbers in it) is deleted this many
+# days after it was made; the job's row stays, and a new print gives the file again.
+RETENTION_PRINT_FILES_DAYS = int(os.environ.get("RETENTION_PRINT_FILES_DAYS", "7"))
 AUDIT_RETENTION_MIN_DAYS = 184  # six months, counted as the longest six months can be
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", str(3 * 365)))
 if AUDIT_RETENTION_DAYS < AUDIT_RETENTION_MIN_DAYS:

@@ -13,14 +13,15 @@ import io
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from backoffice.enums import AuditAction, HouseholdStatus, NeedType
-from backoffice.models import AuditEvent, Household, Need, Person, Triage
+from backoffice.enums import AuditAction, HouseholdStatus, NeedType, PrintJobStatus
+from backoffice.models import AuditEvent, Household, Need, Person, PrintJob, Triage
 from backoffice.services.retention import ANONYMIZED
 from intake.enums import ReportStatus
 from intake.models import Attachment, FileDeletion, Report
@@ -252,3 +253,49 @@ def test_d5_files_the_store_could_not_delete_go_once_it_is_back(
     assert "待删除文件：已删除 2 个，仍待删除 0 个。" in recovered.getvalue()
     assert not any((root / name).exists() for name in gone)
     assert all((root / name).exists() for name in _files(world["lately"]))
+
+
+def test_d5_a_batch_print_loses_its_pdf_after_its_days_and_its_page_says_so(
+    world, settings, demo_users, login_as, django_capture_on_commit_callbacks
+):
+    """A street's batch print holds every plan of the street; its PDF goes
+    RETENTION_PRINT_FILES_DAYS after it was made. The job stays, and says what happened."""
+    settings.RETENTION_PRINT_FILES_DAYS = 7
+    root = settings.PRIVATE_MEDIA_ROOT
+
+    def printed(days_ago: int) -> PrintJob:
+        job = PrintJob.objects.create(
+            owner=demo_users["street"],
+            kind="street_plans",
+            street_id="110101001000",
+            scope_label="东华门街道在册家庭帮扶方案",
+            status=PrintJobStatus.DONE,
+            total=2,
+            done=2,
+            pages=4,
+            finished_at=world["now"] - dt.timedelta(days=days_ago),
+        )
+        job.file.save(f"print-job-{job.pk}.pdf", ContentFile(b"%PDF-1.4 plans"), save=True)
+        return job
+
+    old, recent = printed(8), printed(2)
+    old_file, recent_file = old.file.name, recent.file.name
+    with time_machine.travel(world["now"], tick=False):
+        assert "批量打印文件（删除）: 1" in run("--dry-run")
+        with django_capture_on_commit_callbacks(execute=True):
+            out = run()
+    assert "批量打印文件（删除）: 1" in out
+    old.refresh_from_db(), recent.refresh_from_db()
+    assert old.file.name == "" and not (root / old_file).exists()
+    assert recent.file.name == recent_file and (root / recent_file).exists()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.DELETE, object_id=str(old.pk), detail__retention="print_file"
+    ).exists()
+
+    client = login_as("street")
+    page = client.get(f"/admin/print-jobs/{old.pk}/").content.decode()
+    assert "文件已在生成 7 天后删除" in page and "job-download" not in page
+    assert client.get(f"/admin/print-jobs/{old.pk}/download/").status_code == 404
+    listing = client.get("/admin/print-jobs/").content.decode()
+    assert "文件已删除" in listing
+    assert "job-download" in client.get(f"/admin/print-jobs/{recent.pk}/").content.decode()

@@ -9,6 +9,7 @@ from backoffice.services.retention import (
     attachments_purge,
     audit_prune,
     households_anonymize,
+    print_files_purge,
     retention_cutoffs,
     retention_due,
     retention_record,
@@ -19,6 +20,7 @@ LABELS = {
     "households": "家庭档案（匿名化）",
     "persons": "家庭成员（匿名化）",
     "reports": "群众反映（匿名化）",
+    "print_files": "批量打印文件（删除）",
     "audit": "审计日志（删除）",
 }
 
@@ -26,7 +28,7 @@ LABELS = {
 class Command(BaseCommand):
     help = (
         "按保存期限匿名化或删除到期的个人信息：不予纳入的反映的附件、退出台账多年的家庭、"
-        "超过保存期限的审计日志（每天运行一次，如用 cron）。"
+        "批量打印的文件、超过保存期限的审计日志（每天运行一次，如用 cron）。"
     )
 
     def add_arguments(self, parser):
@@ -56,6 +58,8 @@ class Command(BaseCommand):
                 break
             for kind, count in batch.items():
                 counts[kind] += count
+        while deleted := print_files_purge(actor=actor, cutoffs=cutoffs, batch_size=batch_size):
+            counts["print_files"] += deleted
         while deleted := audit_prune(actor=actor, cutoffs=cutoffs, batch_size=batch_size * 25):
             counts["audit"] += deleted
         retention_record(actor=actor, cutoffs=cutoffs, counts=counts)
