@@ -36,3 +36,15 @@ def store_down(settings) -> None:
             "STORAGE_S3_SECRET_ACCESS_KEY": "secret",
         },
     )
+
+
+def store_on_disk(settings, root) -> dict:
+    """Both stores (private files, public media) in folders under `root`, as `make run` keeps
+    them; the folder of each, to look at what is there."""
+    settings.STORAGES = storages_setting(
+        private_root=root / "private",
+        staticfiles_backend="django.contrib.staticfiles.storage.StaticFilesStorage",
+        environ={},
+    )
+    settings.MEDIA_ROOT = root / "media"
+    return {"private": root / "private", "media": root / "media"}

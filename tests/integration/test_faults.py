@@ -59,14 +59,13 @@ from intake.enums import NotificationStatus
 from intake.models import Attachment, FileDeletion, Notification, Report
 from intake.uploads import clean_upload
 from portal import identity
-from portal.storage import storages_setting
 from portal.storage_down import storage_failure
 from tests.conftest import PASSWORD, as_actor, totp_now, verified_login
 from tests.intake import pdfs
 from tests.intake.conftest import report_data
 from tests.integration.conftest import ZHANG_ID
 from tests.integration.exchange import DISABILITY, survey_row, uploaded, xlsx
-from tests.support import closed_port, store_down
+from tests.support import closed_port, store_down, store_on_disk
 
 pytestmark = pytest.mark.django_db
 
@@ -139,12 +138,7 @@ def a_roster() -> bytes:
 @pytest.fixture
 def local_store(settings, tmp_path):
     """Files stored while the store answers land in the test's own folder."""
-    settings.STORAGES = storages_setting(
-        private_root=tmp_path / "private",
-        staticfiles_backend="django.contrib.staticfiles.storage.StaticFilesStorage",
-        environ={},
-    )
-    settings.MEDIA_ROOT = tmp_path / "media"
+    store_on_disk(settings, tmp_path)
 
 
 @dataclass

@@ -40,7 +40,7 @@ from tests.conftest import verified_login
 from tests.integration.exchange import survey_row, uploaded, xlsx
 from tests.integration.test_faults import a_png
 from tests.s3 import ACCESS_KEY, SECRET_KEY, S3Server
-from tests.support import store_down
+from tests.support import store_down, store_on_disk
 
 pytestmark = pytest.mark.django_db
 
@@ -49,14 +49,7 @@ NEW_ID = "110101193804090714"
 
 @pytest.fixture
 def disk(settings, tmp_path):
-    """Both stores on the test's own folder; the root of each, to look at what is there."""
-    settings.STORAGES = storages_setting(
-        private_root=tmp_path / "private",
-        staticfiles_backend="django.contrib.staticfiles.storage.StaticFilesStorage",
-        environ={},
-    )
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return {"private": tmp_path / "private", "media": tmp_path / "media"}
+    return store_on_disk(settings, tmp_path)
 
 
 def private_file(text: str) -> str:
