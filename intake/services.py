@@ -26,9 +26,10 @@ from portal.db import insert_with_children
 from portal.enums import Category, Subtype
 
 from .areas import street_choices
+from .deletions import files_delete_on_commit
 from .enums import PUBLIC_STATUS, AttachmentKind, ConsentKind, NotificationStatus, PublicStatus
 from .models import Attachment, ConsentRecord, Notification, Report
-from .uploads import CleanUpload
+from .uploads import PRIVATE_ALIAS, CleanUpload, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -227,8 +228,14 @@ def report_submit(
 
 
 def _files_delete(names: list[str]) -> None:
-    for name in names:
-        Attachment.file.field.storage.delete(name)
+    """Files that nothing refers to: deleted now, or, while the store refuses, through the
+    outbox (intake/deletions.py), so that none stays for good (issue 19)."""
+    for index, name in enumerate(names):
+        try:
+            Attachment.file.field.storage.delete(name)
+        except StorageUnavailable:
+            files_delete_on_commit(PRIVATE_ALIAS, names[index:])
+            return
 
 
 def _report_rows(

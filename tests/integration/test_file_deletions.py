@@ -211,3 +211,21 @@ def test_wagtail_deletions_carry_no_bucket_key_and_a_failed_one_is_done_later(
     assert "待删除文件：已删除 1 个，仍待删除 0 个。" in out
     assert bucket.keys("media/") == []
     assert not DBTaskResult.objects.filter(task_path=WAGTAIL_DELETE_TASK).exists()
+
+
+def test_the_files_of_a_report_that_was_not_saved_go_later_if_the_store_refuses_now(
+    disk, settings, django_capture_on_commit_callbacks
+):
+    """A report whose rows could not be written deletes the files it had stored; a store that
+    fails just then leaves them to the outbox, not in the store for good."""
+    from intake.services import _files_delete
+
+    names = [private_file("甲"), private_file("乙")]
+    up = settings.STORAGES
+    store_down(settings)
+    with django_capture_on_commit_callbacks(execute=True):
+        _files_delete(names)
+    assert sorted(FileDeletion.objects.values_list("name", flat=True)) == sorted(names)
+    settings.STORAGES = up
+    assert "已删除 2 个" in recover(at=timezone.now() + RETRY_FIRST)
+    assert not any((disk["private"] / name).exists() for name in names)
