@@ -27,6 +27,7 @@ import logging
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -46,6 +47,11 @@ TITLE = "文件存储服务暂时不可用"
 NOT_SAVED = "您刚才提交的内容没有保存，请稍后重新提交。"
 NOT_READ = "文件暂时无法读取，请稍后再试。"
 WAGTAIL_MULTIPLE_UPLOADS = frozenset({"wagtailimages:add_multiple", "wagtaildocs:add_multiple"})
+# Wagtail's chooser upload views, and the id of the tab their form is in.
+WAGTAIL_CHOOSER_UPLOADS = {
+    "wagtailimages_chooser:create": "upload",
+    "wagtaildocs_chooser:create": "upload",
+}
 WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -105,7 +111,16 @@ def storage_unavailable_response(request) -> HttpResponse:
         # (jQuery inserts it as HTML, hence escaped); on any error status it shows "server
         # error, report this to your administrator" and the code, which is not what happened.
         match = getattr(request, "resolver_match", None)
-        status = 200 if match and match.view_name in WAGTAIL_MULTIPLE_UPLOADS else 503
+        view = match.view_name if match else ""
+        if view in WAGTAIL_CHOOSER_UPLOADS:
+            # A chooser's upload tab: the step "reshow_creation_form" puts the fragment in the
+            # tab's place (on an error status the modal shows "server error" and the code).
+            fragment = render_to_string(
+                "backoffice/includes/storage_unavailable_tab.html",
+                {"tab": WAGTAIL_CHOOSER_UPLOADS[view], "title": TITLE},
+            )
+            return JsonResponse({"step": "reshow_creation_form", "htmlFragment": fragment})
+        status = 200 if view in WAGTAIL_MULTIPLE_UPLOADS else 503
         return JsonResponse({"success": False, "error_message": escape(message)}, status=status)
     context = {"writing": writing, **_way_back(request)}
     user = getattr(request, "user", None)

@@ -1,14 +1,16 @@
-"""Issue 19: a CMS editor uploads images while the file store is down, in a real browser.
+"""Issue 19: a CMS editor uploads files while the file store is down, in a real browser.
 
-Wagtail's multiple-upload script posts each file on its own and shows, beside the file, what
-the server answered. With the store down the editor must read our Chinese message (nothing
-was saved, try later), not "server error, report this to your administrator" with a code.
+Wagtail's upload scripts (the multiple upload, a chooser's upload tab) post from the page and
+show what the server answered. With the store down the editor must read our Chinese message
+(nothing was saved, try later), not "server error, report this to your administrator" with a
+status code.
 """
 
 import io
 
 import pytest
 from PIL import Image as PILImage
+from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
 from backoffice.demo.accounts import demo_accounts_create
@@ -18,6 +20,7 @@ from portal.services import home_page_ensure
 from portal.storage_down import NOT_SAVED, TITLE
 from tests.conftest import PASSWORD, totp_now
 from tests.e2e.conftest import SCREENSHOTS
+from tests.intake import pdfs
 from tests.support import store_down
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,9 +29,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def site(live_server):
     areas_load(Area)
-    home_page_ensure()
+    live_server.home = home_page_ensure()
     demo_accounts_create()
     return live_server
+
+
+def sign_in_as_editor(page, site) -> None:
+    page.goto(site.url + "/admin/login/")
+    page.fill("input[name=username]", "editor")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=otp_token]", totp_now())
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def a_png() -> bytes:
@@ -39,12 +51,7 @@ def a_png() -> bytes:
 
 def test_the_multiple_upload_says_in_chinese_that_the_store_is_down(desktop, site, settings):
     page = desktop
-    page.goto(site.url + "/admin/login/")
-    page.fill("input[name=username]", "editor")
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=otp_token]", totp_now())
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    sign_in_as_editor(page, site)
     page.goto(site.url + "/admin/images/multiple/add/")
     store_down(settings)  # the live server runs in this process: it sees the change
 
@@ -62,3 +69,32 @@ def test_the_multiple_upload_says_in_chinese_that_the_store_is_down(desktop, sit
     assert "upload-server-error" not in (item.get_attribute("class") or "")
     assert "503" not in shown and "Service Unavailable" not in shown
     assert not get_image_model().objects.exists()
+
+
+def test_a_document_chooser_upload_in_the_page_editor_says_in_chinese_that_the_store_is_down(
+    desktop, site, settings
+):
+    """The editor links a document from the home page's text and uploads it in the chooser."""
+    page = desktop
+    sign_in_as_editor(page, site)
+    page.goto(f"{site.url}/admin/pages/{site.home.pk}/edit/")
+    page.locator(".public-DraftEditor-content").first.click()
+    page.keyboard.type("申请表下载")
+    page.keyboard.press("Shift+Home")
+    page.click("button[name=DOCUMENT]")
+    modal = page.locator(".modal-content")
+    modal.locator("#tab-label-upload").click()
+    store_down(settings)
+
+    modal.locator("#id_document-chooser-upload-title").fill("救助申请表")
+    scan = {"name": "救助申请表.pdf", "mimeType": "application/pdf", "buffer": pdfs.clean_pdf()}
+    modal.locator("#id_document-chooser-upload-file").set_input_files(files=[scan])
+    modal.locator("#tab-upload form button[type=submit]").click()
+    tab = modal.locator("#tab-upload")
+    tab.filter(has_text=TITLE).wait_for(timeout=20_000)
+    shown = tab.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "document-chooser-store-down.png"))
+
+    assert TITLE in shown and "没有保存" in shown and "稍后重新上传" in shown
+    assert "503" not in modal.inner_text() and "Service Unavailable" not in modal.inner_text()
+    assert not get_document_model().objects.exists()

@@ -150,8 +150,8 @@ class Visit:
     url: str
     data: dict | None = None
     xhr: bool = False  # Wagtail's multiple upload posts each file from a script
-    # Wagtail's multiple upload shows the message it is sent only in a 200 answer whose
-    # `success` is false; any other screen is answered 503.
+    # Wagtail's upload scripts show what they are sent only in a 200 answer (the multiple
+    # upload's `success` false, a chooser's tab fragment); any other screen is answered 503.
     refused_with: int = 503
 
     def send(self, **extra):
@@ -310,7 +310,8 @@ def image_chooser_upload(stage: Stage) -> Visit:
         "image-chooser-upload-file": SimpleUploadedFile("活动.png", a_png(), "image/png"),
         "image-chooser-upload-collection": root_collection(),
     }
-    return Visit(stage.login("editor"), "post", "/admin/images/chooser/create/", data, xhr=True)
+    url = "/admin/images/chooser/create/"
+    return Visit(stage.login("editor"), "post", url, data, xhr=True, refused_with=200)
 
 
 def image_preview(stage: Stage) -> Visit:
@@ -355,7 +356,7 @@ def document_chooser_upload(stage: Stage) -> Visit:
         "document-chooser-upload-collection": root_collection(),
     }
     url = "/admin/documents/chooser/create/"
-    return Visit(stage.login("editor"), "post", url, data, xhr=True)
+    return Visit(stage.login("editor"), "post", url, data, xhr=True, refused_with=200)
 
 
 def document_served(stage: Stage) -> Visit:
@@ -452,9 +453,15 @@ def account_form_data(html: str) -> dict:
 
 
 def shown(response) -> str:
-    """What the user reads: the page, or the message Wagtail's upload script shows."""
+    """What the user reads: the page, or what Wagtail's upload scripts show of the answer (the
+    message beside a file of the multiple upload; the fragment in a chooser's upload tab)."""
     if response["Content-Type"].startswith("application/json"):
-        return response.json()["error_message"]
+        answer = response.json()
+        if "htmlFragment" in answer:
+            assert answer["step"] == "reshow_creation_form"
+            assert 'id="tab-upload"' in answer["htmlFragment"]
+            return answer["htmlFragment"]
+        return answer["error_message"]
     return response.content.decode()
 
 
@@ -472,8 +479,8 @@ def test_every_screen_that_stores_or_reads_a_file_answers_503_in_chinese_and_wri
 
     text = shown(response)
     assert response.status_code == visit.refused_with, text[:2000]
-    if visit.refused_with == 200:
-        assert response.json()["success"] is False and response["Retry-After"]
+    if visit.refused_with == 200:  # a Wagtail script's protocol: no success, and no file
+        assert response.json().get("success") is not True and response["Retry-After"]
     assert STORE_DOWN_PAGE in text and TRY_LATER in text
     if visit.method == "post":
         assert NOT_SAVED in text
