@@ -70,6 +70,8 @@ DEMO_DATA := --households 300 --reports 40 --casework 40
 demo-data: migrate ## Load the demo accounts and data into an empty database (does nothing otherwise)
 	$(PY) manage.py seed_demo --if-empty $(DEMO_DATA)
 
+# Links in the mails `make run` prints (console backend) point at the port it serves on.
+run demo-data: export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: demo-data fonts messages ## Set up and serve the portal with demo data on http://127.0.0.1:$(PORT)/
 	@echo ""
 	@echo "门户首页   http://127.0.0.1:$(PORT)/"
