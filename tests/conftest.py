@@ -24,6 +24,7 @@ from backoffice.demo.accounts import (
 from backoffice.enums import Channel
 from backoffice.models import Area
 from backoffice.services.areas import areas_load
+from tests.baseline import baseline_capture, flush_restores_baseline, other_sessions_end
 
 PASSWORD = DEMO_PASSWORD
 DEMO_USERNAMES = [account.username for account in DEMO_ACCOUNTS]
@@ -38,6 +39,13 @@ def totp_now(secret_b32: str = DEMO_TOTP_SECRET) -> str:
     """The code an authenticator app would show right now."""
     padded = secret_b32 + "=" * (-len(secret_b32) % 8)
     return str(TOTP(base64.b32decode(padded)).token()).zfill(6)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The few tests marked slow go first (after pytest-django's own order): started last, one
+    of them would keep a worker busy long after the other has run out of tests."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def is_postgres() -> bool:
@@ -76,9 +84,23 @@ def areas(db):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The demo accounts once per test database: every test's transaction rolls back to them,
-    which saves creating eight users, groups and devices for each test."""
+    which saves creating eight users, groups and devices for each test. A transactional test
+    ends with the database as it is here (tests/baseline.py)."""
     with django_db_blocker.unblock():
         demo_accounts_create()
+        baseline_capture()
+    with flush_restores_baseline():
+        yield
+    with django_db_blocker.unblock():
+        other_sessions_end()
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, started after the test database and so stopped before the
+    database is dropped: on PostgreSQL the connection its thread keeps open (CONN_MAX_AGE)
+    would otherwise make DROP DATABASE wait and fail, leaving the database behind."""
+    return live_server
 
 
 @pytest.fixture

@@ -144,6 +144,7 @@ def kind_of(url: str) -> str:
     return re.sub(r"\d+", "N", url)
 
 
+@pytest.mark.slow
 def test_every_role_sees_only_chinese_in_the_back_office(browser, demo):
     usernames = set(DEMO_USERNAMES)
     findings: list[str] = []

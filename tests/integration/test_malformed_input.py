@@ -254,6 +254,7 @@ def _payloads(names: set[str]) -> list[dict]:
     return payloads
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("username", ["street", "city"])
 def test_no_garbage_makes_a_back_office_or_public_form_fail_with_500(
     login_as, world, client, username
