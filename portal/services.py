@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.db import transaction
-from wagtail.models import Collection, Locale, Page, Site
+from wagtail.models import Locale, Page, Site
 
 from .enums import PageKind
 from .models import FooterLink, HeaderLink, HomePage, SectionPage, SiteNavigation
@@ -47,11 +47,7 @@ FOOTER_MENU = [
 
 @transaction.atomic
 def home_page_ensure() -> HomePage:
-    """The bureau's home page as the default site's root (created when missing), and the
-    root collection that Wagtail's images and documents go in (a migration makes both; a
-    database emptied by hand, or by a test, has neither)."""
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
+    """The bureau's home page as the default site's root (created when missing)."""
     home = HomePage.objects.first()
     if home is None:
         Locale.objects.get_or_create(language_code="zh-hans")

@@ -73,9 +73,10 @@ def _own_import(request, pk: int):
 
 
 def _store_reachable(roster_import, *names: str) -> None:
-    """Issue 19: an action whose files are read or deleted after it is recorded (by the
-    background task, or while a download streams) asks the store first, so that a store that
-    is down refuses it (StorageUnavailable, a 503 page) before anything of it is written."""
+    """Issue 19: an action whose files are read after it is recorded (by the background task,
+    or while a download streams) asks the store first, so that a store that is down refuses it
+    (StorageUnavailable, a 503 page) before anything of it is written. Deletions need not: they
+    wait in the outbox (intake/deletions.py)."""
     stored = next((getattr(roster_import, n) for n in names if getattr(roster_import, n)), None)
     if stored:
         stored.storage.exists(stored.name)

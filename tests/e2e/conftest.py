@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PASSWORD, totp_now
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures
 # around it are still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -58,3 +60,13 @@ def desktop(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_in(page, base_url: str, username: str) -> None:
+    """Sign in to the back office as a demo account: password and the current TOTP code."""
+    page.goto(base_url + "/admin/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=otp_token]", totp_now())
+    with page.expect_navigation():
+        page.click("button[type=submit]")

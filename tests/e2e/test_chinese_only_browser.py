@@ -17,7 +17,8 @@ import re
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import DEMO_USERNAMES, PASSWORD, totp_now
+from tests.conftest import DEMO_USERNAMES
+from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -172,12 +173,7 @@ def test_every_role_sees_only_chinese_in_the_back_office(browser, demo):
     for role in ROLES:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page = context.new_page()
-        page.goto(demo.url + "/admin/login/")
-        page.fill("input[name=username]", role)
-        page.fill("input[name=password]", PASSWORD)
-        page.fill("input[name=otp_token]", totp_now())
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        sign_in(page, demo.url, role)
         assert page.url.rstrip("/").endswith("/admin"), f"{role} did not sign in"
         seen = look(role, page, "/admin/")
         urls, labels = menu_entries(seen["sidebar"])

@@ -10,8 +10,7 @@ from backoffice.demo.accounts import demo_accounts_create
 from backoffice.models import Area
 from backoffice.services.areas import areas_load
 from portal.services import home_page_ensure
-from tests.conftest import PASSWORD, totp_now
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -60,12 +59,7 @@ def test_a_proxy_report_goes_from_a_phone_into_the_ledger(phone, desktop, demo):
     assert reference.startswith("BJ")
 
     page = desktop
-    page.goto(demo.url + "/admin/login/")
-    page.fill("input[name=username]", "street")
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=otp_token]", totp_now())
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    sign_in(page, demo.url, "street")
     page.goto(demo.url + "/admin/reports/")
     with page.expect_navigation():
         page.click(f"text={reference}")

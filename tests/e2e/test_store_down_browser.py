@@ -18,8 +18,7 @@ from backoffice.models import Area
 from backoffice.services.areas import areas_load
 from portal.services import home_page_ensure
 from portal.storage_down import NOT_SAVED, TITLE
-from tests.conftest import PASSWORD, totp_now
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, sign_in
 from tests.intake import pdfs
 from tests.support import store_down
 
@@ -34,15 +33,6 @@ def site(live_server):
     return live_server
 
 
-def sign_in_as_editor(page, site) -> None:
-    page.goto(site.url + "/admin/login/")
-    page.fill("input[name=username]", "editor")
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=otp_token]", totp_now())
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-
-
 def a_png() -> bytes:
     out = io.BytesIO()
     PILImage.new("RGB", (40, 30), (30, 120, 200)).save(out, format="PNG")
@@ -51,7 +41,7 @@ def a_png() -> bytes:
 
 def test_the_multiple_upload_says_in_chinese_that_the_store_is_down(desktop, site, settings):
     page = desktop
-    sign_in_as_editor(page, site)
+    sign_in(page, site.url, "editor")
     page.goto(site.url + "/admin/images/multiple/add/")
     store_down(settings)  # the live server runs in this process: it sees the change
 
@@ -76,7 +66,7 @@ def test_a_document_chooser_upload_in_the_page_editor_says_in_chinese_that_the_s
 ):
     """The editor links a document from the home page's text and uploads it in the chooser."""
     page = desktop
-    sign_in_as_editor(page, site)
+    sign_in(page, site.url, "editor")
     page.goto(f"{site.url}/admin/pages/{site.home.pk}/edit/")
     page.locator(".public-DraftEditor-content").first.click()
     page.keyboard.type("申请表下载")

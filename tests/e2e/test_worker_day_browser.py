@@ -13,8 +13,7 @@ from backoffice.models import Agency, Area, Household, HouseholdAssignment
 from backoffice.services.areas import areas_load
 from backoffice.services.ledger import household_create, person_create
 from portal.services import home_page_ensure
-from tests.conftest import PASSWORD, totp_now
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, sign_in
 from tests.integration.casework import open_elderly_case
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -58,12 +57,7 @@ def caseload(live_server):
 def test_the_worker_runs_the_day_from_my_work(desktop, caseload):
     server, household, case = caseload
     page = desktop
-    page.goto(server.url + "/admin/login/")
-    page.fill("input[name=username]", "worker")
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=otp_token]", totp_now())
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    sign_in(page, server.url, "worker")
     page.goto(server.url + "/admin/my-work/")
     assert household.file_number in page.content()  # the follow-up visit is overdue
     assert "0 / 5" in page.content()  # the case has no session yet

@@ -35,7 +35,6 @@ from intake.deletions import (
 )
 from intake.models import FileDeletion
 from intake.uploads import PRIVATE_ALIAS, private_storage
-from portal.services import home_page_ensure
 from portal.storage import storages_setting
 from tests.conftest import verified_login
 from tests.integration.exchange import survey_row, uploaded, xlsx
@@ -176,7 +175,6 @@ def test_wagtail_deletions_carry_no_bucket_key_and_a_failed_one_is_done_later(
 ):
     """An editor deletes an image; the worker that runs Wagtail's deletion finds the store
     down; the cron takes it into the outbox and deletes the file once the store is back."""
-    home_page_ensure()  # with Wagtail's root collection, gone if a test before flushed it
     bucket = s3_server.new_bucket()
     settings.STORAGES = storages_setting(
         private_root=settings.PRIVATE_MEDIA_ROOT,
